@@ -4,8 +4,18 @@
  */
 import type { CliCommand } from './cli/command.ts';
 import { UsageError } from './cli/command.ts';
+import { importCommand } from './cli/import.ts';
+import { trainCommand } from './cli/train.ts';
+import { evaluateCommand } from './cli/evaluate.ts';
+import { similarCommand } from './cli/similar.ts';
+import { recommendCommand } from './cli/recommend.ts';
+import { infoCommand } from './cli/info.ts';
+import { retrainCommand } from './cli/retrain.ts';
 
-const COMMANDS: CliCommand[] = [];
+const COMMANDS: CliCommand[] = [
+  importCommand, trainCommand, evaluateCommand, similarCommand, recommendCommand, infoCommand,
+  retrainCommand,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length), 8);

@@ -1,0 +1,276 @@
+/**
+ * Training benchmark on the Last.fm HetRec 2011 play counts: our factorize against scikit-learn's
+ * NMF (solver 'cd', run by bench/sklearn_nmf.py under /usr/bin/python3).
+ *
+ * Both start from different random points (the same init seed is impossible across the two), so
+ * the comparison is time-to-same-objective: scikit-learn runs to its own stopping rule, and we
+ * report how long our trainer takes to reach the objective scikit-learn ended at, besides our own
+ * run to convergence. Penalties are ours (absolute), converted to scikit-learn's scaled alpha_W and
+ * alpha_H inside the Python script.
+ *
+ * Run: npx tsx bench/training.ts [--data DIR] [--repeats 3] [--no-sklearn]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildCsr, rowCounts, selectRows, nonzeros } from '../src/model/sparse.ts';
+import type { SparseMatrix } from '../src/model/sparse.ts';
+import { applyWeighting } from '../src/model/weighting.ts';
+import { factorize } from '../src/model/nmf.ts';
+import type { NmfPenalties } from '../src/model/nmf.ts';
+import type { Weighting } from '../src/model/types.ts';
+
+export interface TrainingCase {
+  name: string;
+  components: number;
+  /** Artists with fewer listeners are dropped before weighting. */
+  minListeners: number;
+}
+
+export interface BenchTrainingOptions {
+  /** Folder holding user_artists.dat. */
+  data: string;
+  cases: TrainingCase[];
+  weighting: Weighting;
+  penalties: NmfPenalties;
+  /** Our runs per case; the median is reported. */
+  repeats: number;
+  /** Our stopping rule. */
+  tolerance: number;
+  maxIterations: number;
+  /** Run scikit-learn too (installs python3-sklearn with apt-get when missing). */
+  sklearn: boolean;
+  seed: number;
+  threads?: number;
+}
+
+export interface TrainingRow {
+  name: string;
+  artists: number;
+  users: number;
+  nonzeros: number;
+  components: number;
+  /** Median seconds of our run to convergence, its iterations and objective. */
+  oursSeconds: number;
+  oursIterations: number;
+  oursObjective: number;
+  /** Median seconds we needed to reach scikit-learn's final objective; null if never. */
+  oursSecondsToSklearn: number | null;
+  sklearnSeconds: number | null;
+  sklearnIterations: number | null;
+  sklearnObjective: number | null;
+  /** sklearnSeconds / oursSecondsToSklearn. */
+  speedup: number | null;
+}
+
+export const DEFAULT_CASES: TrainingCase[] = [
+  { name: 'k=128, artists with >= 2 listeners', components: 128, minListeners: 2 },
+  { name: 'k=64, all artists', components: 64, minListeners: 1 },
+];
+
+const DEFAULTS: BenchTrainingOptions = {
+  data: fileURLToPath(new URL('../../shared/datasets/lastfm-hetrec2011', import.meta.url)),
+  cases: DEFAULT_CASES,
+  weighting: 'bm25',
+  penalties: { l1Artist: 0, l2Artist: 0, l1User: 0, l2User: 0 },
+  repeats: 3,
+  tolerance: 1e-5,
+  maxIterations: 500,
+  sklearn: true,
+  seed: 42,
+};
+
+/**
+ * Runs every case: scikit-learn once (if enabled), then ours `repeats` times. Returns one row per
+ * case. Costs minutes: scikit-learn at k = 128 is the slow part.
+ */
+export async function benchTraining(
+  options: Partial<BenchTrainingOptions> = {},
+): Promise<TrainingRow[]> {
+  const settings = { ...DEFAULTS, ...options };
+  const counts = readUserArtists(join(settings.data, 'user_artists.dat'));
+  const python = settings.sklearn ? ensureSklearn() : null;
+  const rows: TrainingRow[] = [];
+
+  for (const trainingCase of settings.cases) {
+    const kept = keepArtists(counts, trainingCase.minListeners);
+    const matrix = applyWeighting(kept, settings.weighting);
+    const k = trainingCase.components;
+
+    const sklearn = python ? runSklearn(matrix, k, settings) : null;
+
+    const runs: { seconds: number; iterations: number; objective: number; reach: number | null }[] =
+      [];
+    for (let repeat = 0; repeat < settings.repeats; repeat++) {
+      let reach: number | null = null;
+      const result = await factorize(matrix, {
+        components: k,
+        maxIterations: settings.maxIterations,
+        tolerance: settings.tolerance,
+        seed: settings.seed,
+        ...settings.penalties,
+        threads: settings.threads,
+        onIteration: (progress) => {
+          if (reach === null && sklearn && progress.objective <= sklearn.objective) {
+            reach = progress.seconds;
+          }
+        },
+      });
+      const { seconds, iterations, objective } = result;
+      runs.push({ seconds, iterations, objective, reach });
+    }
+
+    const reaches = runs.map((run) => run.reach);
+    const toSklearn = reaches.every((seconds) => seconds !== null) ? median(reaches as number[]) : null;
+    rows.push({
+      name: trainingCase.name,
+      artists: matrix.rows,
+      users: matrix.columns,
+      nonzeros: nonzeros(matrix),
+      components: k,
+      oursSeconds: median(runs.map((run) => run.seconds)),
+      oursIterations: runs[0].iterations,
+      oursObjective: runs[0].objective,
+      oursSecondsToSklearn: toSklearn,
+      sklearnSeconds: sklearn?.seconds ?? null,
+      sklearnIterations: sklearn?.iterations ?? null,
+      sklearnObjective: sklearn?.objective ?? null,
+      speedup: sklearn && toSklearn ? sklearn.seconds / toSklearn : null,
+    });
+  }
+  return rows;
+}
+
+/** The rows as a markdown table. */
+export function trainingTable(rows: TrainingRow[]): string {
+  const format = (x: number | null, digits = 2) => (x === null ? 'n/a' : x.toFixed(digits));
+  const lines = [
+    '| case | artists x users (nnz) | ours: s to sklearn objective | ours: s to converge (iter) ' +
+      '| sklearn s (iter) | speed-up | objective ours / sklearn |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const row of rows) {
+    lines.push(
+      `| ${row.name} | ${row.artists} x ${row.users} (${row.nonzeros}) ` +
+        `| ${format(row.oursSecondsToSklearn)} | ${format(row.oursSeconds)} (${row.oursIterations}) ` +
+        `| ${format(row.sklearnSeconds)} (${row.sklearnIterations ?? 'n/a'}) ` +
+        `| ${row.speedup === null ? 'n/a' : `${row.speedup.toFixed(1)}x`} ` +
+        `| ${format(row.oursObjective, 1)} / ${format(row.sklearnObjective, 1)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** user_artists.dat as an artists x users count matrix (tab-separated, header, CRLF). */
+function readUserArtists(path: string): SparseMatrix {
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/);
+  const artistRow = new Map<number, number>();
+  const userColumn = new Map<number, number>();
+  const rows: number[] = [];
+  const columns: number[] = [];
+  const values: number[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i] === '') continue;
+    const [user, artist, weight] = lines[i].split('\t').map(Number);
+    if (!artistRow.has(artist)) artistRow.set(artist, artistRow.size);
+    if (!userColumn.has(user)) userColumn.set(user, userColumn.size);
+    rows.push(artistRow.get(artist)!);
+    columns.push(userColumn.get(user)!);
+    values.push(weight);
+  }
+  return buildCsr(artistRow.size, userColumn.size, rows, columns, values);
+}
+
+function keepArtists(counts: SparseMatrix, minListeners: number): SparseMatrix {
+  const listeners = rowCounts(counts);
+  const keep: number[] = [];
+  for (let artist = 0; artist < counts.rows; artist++) {
+    if (listeners[artist] >= minListeners) keep.push(artist);
+  }
+  return selectRows(counts, keep);
+}
+
+/** Checks for scikit-learn under /usr/bin/python3, installing Debian's package if missing. */
+function ensureSklearn(): string | null {
+  const python = '/usr/bin/python3';
+  const probe = () => spawnSync(python, ['-c', 'import sklearn'], { stdio: 'ignore' }).status === 0;
+  if (probe()) return python;
+  console.error('scikit-learn missing: apt-get install -y python3-sklearn ...');
+  // apt's chatter goes to stderr so that stdout stays the table.
+  spawnSync('sh', ['-c', 'apt-get update && apt-get install -y python3-sklearn'], {
+    stdio: ['ignore', 2, 2],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (probe()) return python;
+  console.error('scikit-learn is still unavailable: its columns will read n/a.');
+  return null;
+}
+
+function runSklearn(
+  matrix: SparseMatrix,
+  k: number,
+  settings: BenchTrainingOptions,
+): { seconds: number; objective: number; iterations: number } | null {
+  const folder = mkdtempSync(join(tmpdir(), 'nmf-bench-'));
+  try {
+    const prefix = join(folder, 'matrix');
+    writeFileSync(`${prefix}.indptr`, bytes(matrix.rowPointers));
+    writeFileSync(`${prefix}.indices`, bytes(matrix.columnIndices));
+    writeFileSync(`${prefix}.data`, bytes(matrix.values));
+
+    // Let numpy pick its own BLAS kernels: drop this machine's OpenBLAS overrides for this run.
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const { l1Artist, l2Artist, l1User, l2User } = settings.penalties;
+    const script = fileURLToPath(new URL('./sklearn_nmf.py', import.meta.url));
+    const run = spawnSync(
+      '/usr/bin/python3',
+      [
+        script, prefix, String(matrix.rows), String(matrix.columns), String(k), String(settings.seed),
+        String(settings.maxIterations), '1e-4',
+        String(l1Artist), String(l2Artist), String(l1User), String(l2User),
+      ],
+      { env, encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    if (run.status !== 0) {
+      console.error(`scikit-learn run failed: ${run.stderr.trim().split('\n').pop()}`);
+      return null;
+    }
+    return JSON.parse(run.stdout.trim().split('\n').pop()!);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+function bytes(array: Int32Array | Float32Array): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function parseArguments(argv: string[]): Partial<BenchTrainingOptions> {
+  const options: Partial<BenchTrainingOptions> = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--data') options.data = argv[++i];
+    else if (argv[i] === '--repeats') options.repeats = Number(argv[++i]);
+    else if (argv[i] === '--no-sklearn') options.sklearn = false;
+    else if (argv[i] === '--threads') options.threads = Number(argv[++i]);
+    else {
+      console.error(`Unknown argument ${argv[i]}: use --data DIR, --repeats N, --threads N, --no-sklearn`);
+      process.exit(1);
+    }
+  }
+  return options;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const rows = await benchTraining(parseArguments(process.argv.slice(2)));
+  console.log(trainingTable(rows));
+}

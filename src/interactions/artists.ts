@@ -1,0 +1,107 @@
+/**
+ * Turning what a member typed into a model artist, and back into short references that fit a
+ * Discord custom id or select-menu value (100 characters).
+ */
+import { ComponentType } from 'discord.js';
+import type { Recommender } from '../model/recommender.ts';
+import type { ModelArtist } from '../model/types.ts';
+import { LIMITS } from './limits.ts';
+import type { AutocompleteChoice, Reply, ReplySelectOption } from './reply.ts';
+import { safeName, truncate } from './text.ts';
+
+/** Longest query passed to fuzzy matching; longer input is cut (no artist name is this long). */
+export const MAX_QUERY_LENGTH = 200;
+
+const ID_REFERENCE = /^#(\d+)$/;
+
+/**
+ * A short reference to `artist` for custom ids and select values: its lookup key when that fits
+ * in `room` characters (keys survive retraining), else `#<id>`. O(1).
+ */
+export function artistReference(artist: ModelArtist, room: number = LIMITS.choiceText): string {
+  return artist.key.length > 0 && artist.key.length <= room && !artist.key.includes(':')
+    ? artist.key
+    : `#${artist.id}`;
+}
+
+/** The artist a reference names in the serving model, or undefined. O(1). */
+export function findByReference(recommender: Recommender, reference: string): ModelArtist | undefined {
+  const idMatch = ID_REFERENCE.exec(reference);
+  if (idMatch !== null) {
+    const artist = recommender.artistById(Number(idMatch[1]));
+    if (artist !== undefined) return artist;
+  }
+  return recommender.artistByKey(reference);
+}
+
+/** Trims and cuts what a member typed so fuzzy matching stays fast on hostile input. O(length). */
+export function cleanQuery(text: string | null): string {
+  return (text ?? '').replace(/[\u200b-\u200f\u2060\ufeff]/g, '').trim().slice(0, MAX_QUERY_LENGTH);
+}
+
+/** The outcome of resolving a typed name. */
+export type ArtistLookup =
+  | { artist: ModelArtist }
+  | { artist: undefined; suggestions: ModelArtist[] };
+
+/**
+ * Resolves a typed name or an autocomplete value (name, key or `#id`) against the model.
+ * Cost: that of `Recommender.resolve` (fuzzy search) unless the reference matches exactly.
+ */
+export function lookupArtist(recommender: Recommender, query: string): ArtistLookup {
+  if (query.length === 0) return { artist: undefined, suggestions: [] };
+  const exact = ID_REFERENCE.test(query) ? findByReference(recommender, query) : undefined;
+  if (exact !== undefined) return { artist: exact };
+  return recommender.resolve(query);
+}
+
+/** Autocomplete choices for an artist option: name shown, reference as value. O(search). */
+export function artistChoices(recommender: Recommender, typed: string): AutocompleteChoice[] {
+  return recommender.autocomplete(cleanQuery(typed), LIMITS.choices).map((artist) => ({
+    name: truncate(artist.name, LIMITS.choiceText),
+    value: artist.name.length <= LIMITS.choiceText ? artist.name : artistReference(artist),
+  }));
+}
+
+/** One select-menu option for an artist: name, top tags as description. */
+export function artistOption(artist: ModelArtist): ReplySelectOption {
+  const tags = artist.tags.slice(0, 3).join(' · ');
+  return {
+    label: truncate(artist.name, LIMITS.selectOptionText),
+    value: artistReference(artist),
+    ...(tags.length > 0 ? { description: truncate(tags, LIMITS.selectOptionText) } : {}),
+  };
+}
+
+/**
+ * The private "not found" reply: the typed name echoed safely, with the suggestions in a select
+ * menu whose custom id is `pickCustomId` (choosing one continues the command for it).
+ */
+export function notFoundReply(query: string, suggestions: ModelArtist[], pickCustomId: string,
+  artistCount: number): Reply {
+  const typed = query.length === 0 ? 'nothing' : `**${safeName(truncate(query, 100))}**`;
+  if (query.length === 0) {
+    return { content: 'Please give an artist name, for example `artist:Radiohead`.', ephemeral: true };
+  }
+  if (suggestions.length === 0) {
+    return {
+      content: `I couldn't find ${typed} among the ${artistCount.toLocaleString('en-US')} ` +
+        'artists I know. Check the spelling, or pick a name from the autocomplete list.',
+      ephemeral: true,
+    };
+  }
+  const names = suggestions.slice(0, 5).map((artist) => `**${safeName(artist.name)}**`);
+  return {
+    content: `I couldn't find ${typed}. Did you mean ${names.join(', ')}? Pick one below.`,
+    components: [{
+      type: ComponentType.ActionRow,
+      components: [{
+        type: ComponentType.StringSelect,
+        custom_id: pickCustomId,
+        placeholder: 'Did you mean…',
+        options: suggestions.slice(0, LIMITS.selectOptions).map(artistOption),
+      }],
+    }],
+    ephemeral: true,
+  };
+}

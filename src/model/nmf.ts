@@ -1,0 +1,523 @@
+/**
+ * Sparse non-negative matrix factorization of the artists x users matrix X ~ W H, W >= 0
+ * (artists x k), H >= 0 (k x users), minimising
+ *
+ *   0.5 ||X - W H||_F^2 + l1Artist |W|_1 + 0.5 l2Artist ||W||_F^2
+ *                       + l1User   |H|_1 + 0.5 l2User   ||H||_F^2
+ *
+ * with absolute penalties (not scaled by the matrix size as scikit-learn's alpha_W is).
+ *
+ * Solver: HALS / coordinate descent (Cichocki & Phan 2009, scikit-learn's `cd` solver). Each
+ * iteration updates every row of W with H fixed, then every row of H^T with W fixed; for a row w
+ * of W with a = x H^T and B = H H^T, each component in turn:
+ *   w_t <- max(0, w_t - ((B w)_t - a_t + l1 + l2 w_t) / (B_tt + l2))
+ * (the kernel is src/model/nmfWorker.ts). X is only touched through its CSR form and that of X^T:
+ * O(nnz k + (artists + users) k^2) per iteration. The objective comes for free from quantities the
+ * sweeps already have: ||X||^2 - 2 tr(W^T X H^T) + tr((W^T W)(H H^T)), plus the penalties.
+ * Rows are split between the main thread and worker threads sharing memory; the split changes only
+ * the order in which the k x k Gram matrices are summed.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { SparseMatrix } from './sparse.ts';
+import { nonzeros, transposeCsr } from './sparse.ts';
+import { gram } from './embedding.ts';
+import type { SweepSide, SweepTotals, WorkerSetup, WorkerSweep } from './nmfWorker.ts';
+import { WORKER_ROLE, sweepRows, sweepScratch, symmetrize } from './nmfWorker.ts';
+
+/** Reported after every iteration. */
+export interface NmfProgress {
+  iteration: number;
+  objective: number;
+  /** |previous - objective| / previous; Infinity after the first iteration. */
+  relativeChange: number;
+  /** Since the start of `factorize`. */
+  seconds: number;
+}
+
+export interface NmfOptions {
+  components: number;
+  maxIterations: number;
+  /** Stop once the relative change of the objective falls below this (1e-5 recommended). */
+  tolerance: number;
+  seed: number;
+  l1Artist: number;
+  l2Artist: number;
+  l1User: number;
+  l2User: number;
+  /** Default: min(2, available cores), or 1 when the matrix is too small to repay a thread. */
+  threads?: number;
+  onIteration?: (progress: NmfProgress) => void;
+  /** Warm start from earlier factors of the same shape (copied, not modified). */
+  initial?: { artistFactors: Float32Array; userFactors: Float32Array };
+}
+
+export interface NmfResult {
+  /** W: rows x k, row-major. */
+  artistFactors: Float32Array;
+  /** H^T: columns x k, row-major. */
+  userFactors: Float32Array;
+  components: number;
+  iterations: number;
+  objective: number;
+  converged: boolean;
+  seconds: number;
+}
+
+/** The penalty weights of the objective. */
+export interface NmfPenalties {
+  l1Artist: number;
+  l2Artist: number;
+  l1User: number;
+  l2User: number;
+}
+
+/** Below this many multiply-adds per iteration a second thread costs more than it saves. */
+const THREADED_WORK = 4_000_000;
+
+/**
+ * Factorizes `matrix` (artists x users, non-negative) into W (artists x k) and H^T (users x k).
+ * Same matrix, options and thread count give byte-identical factors.
+ * Cost per iteration O(nnz k + (rows + columns) k^2); memory O(nnz + (rows + columns) k).
+ * Throws RangeError with a readable message on an empty matrix, NaN or negative values,
+ * k < 1 or k > min(rows, columns), or bad options.
+ */
+export async function factorize(matrix: SparseMatrix, options: NmfOptions): Promise<NmfResult> {
+  const started = performance.now();
+  validate(matrix, options);
+  const k = options.components;
+  const { rows, columns } = matrix;
+  const threads = chooseThreads(matrix, options);
+
+  // Both orientations of X, in shared memory when workers will read them.
+  const share = threads > 1;
+  const byArtist = share ? sharedCsr(matrix) : matrix;
+  const byUser = share ? sharedCsr(transposeCsr(matrix)) : transposeCsr(matrix);
+
+  const artistFactors = allocateFloat32(rows * k, share);
+  const userFactors = allocateFloat32(columns * k, share);
+  initialize(matrix, options, artistFactors, userFactors);
+
+  const artistGram = allocateFloat64(k * k, share);
+  const userGram = allocateFloat64(k * k, share);
+  userGram.set(gram(userFactors, columns, k));
+
+  const sides: [SweepSide, SweepSide] = [
+    side(byArtist, artistFactors, userFactors, userGram, options.l1Artist, options.l2Artist),
+    side(byUser, userFactors, artistFactors, artistGram, options.l1User, options.l2User),
+  ];
+  const squaredNorm = sumOfSquares(matrix.values);
+
+  const team = await SweepTeam.start(threads, k, sides);
+  try {
+    const splits = [balancedSplit(byArtist, k, team.size), balancedSplit(byUser, k, team.size)];
+    let previous = Infinity;
+    let current = Infinity;
+    let iteration = 0;
+    let converged = false;
+
+    while (iteration < options.maxIterations) {
+      iteration++;
+
+      // W given H: then W^T W for the user sweep.
+      const artistTotals = await team.sweep(0, splits[0], artistGram);
+      symmetrize(artistGram, k);
+
+      // H given W: then H H^T for the next artist sweep, and tr(W^T X H^T) for the objective.
+      const userTotals = await team.sweep(1, splits[1], userGram);
+      symmetrize(userGram, k);
+
+      current =
+        0.5 * (squaredNorm - 2 * userTotals.cross + traceOfProduct(artistGram, userGram, k)) +
+        options.l1Artist * artistTotals.sum +
+        0.5 * options.l2Artist * trace(artistGram, k) +
+        options.l1User * userTotals.sum +
+        0.5 * options.l2User * trace(userGram, k);
+      const relativeChange =
+        previous === Infinity ? Infinity : Math.abs(previous - current) / Math.max(previous, 1e-300);
+      options.onIteration?.({
+        iteration,
+        objective: current,
+        relativeChange,
+        seconds: (performance.now() - started) / 1000,
+      });
+      if (relativeChange < options.tolerance) {
+        converged = true;
+        break;
+      }
+      previous = current;
+    }
+
+    return {
+      artistFactors: Float32Array.from(artistFactors),
+      userFactors: Float32Array.from(userFactors),
+      components: k,
+      iterations: iteration,
+      objective: current,
+      converged,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } catch (error) {
+    team.discard();
+    throw error;
+  } finally {
+    team.release();
+  }
+}
+
+/**
+ * The objective of the file header, computed directly: the residual over the stored cells of X
+ * plus ||W H||^2 minus its part on those cells. Independent of the trainer's running formula.
+ * O(nnz k + (rows + columns) k^2).
+ */
+export function objective(
+  matrix: SparseMatrix,
+  artistFactors: Float32Array,
+  userFactors: Float32Array,
+  k: number,
+  penalties: NmfPenalties,
+): number {
+  const { rows, columns, rowPointers, columnIndices, values } = matrix;
+
+  // Over stored cells: (x - p)^2 - p^2, where p is the reconstruction.
+  let stored = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let i = rowPointers[r]; i < rowPointers[r + 1]; i++) {
+      let p = 0;
+      const a = r * k;
+      const u = columnIndices[i] * k;
+      for (let t = 0; t < k; t++) p += artistFactors[a + t] * userFactors[u + t];
+      stored += (values[i] - p) * (values[i] - p) - p * p;
+    }
+  }
+
+  // ||W H||^2 over all cells = tr((W^T W)(H H^T)).
+  const artistGram = gram(artistFactors, rows, k);
+  const userGram = gram(userFactors, columns, k);
+  const residual = stored + traceOfProduct(artistGram, userGram, k);
+
+  return (
+    0.5 * residual +
+    penalties.l1Artist * sum(artistFactors) +
+    0.5 * penalties.l2Artist * trace(artistGram, k) +
+    penalties.l1User * sum(userFactors) +
+    0.5 * penalties.l2User * trace(userGram, k)
+  );
+}
+
+function validate(matrix: SparseMatrix, options: NmfOptions): void {
+  const { rows, columns, values } = matrix;
+  const k = options.components;
+  if (rows < 1 || columns < 1 || nonzeros(matrix) === 0) {
+    throw new RangeError(
+      `Cannot factorize an empty matrix (${rows} artists x ${columns} users, ` +
+        `${rows > 0 && columns > 0 ? nonzeros(matrix) : 0} values)`,
+    );
+  }
+  if (!Number.isInteger(k) || k < 1) {
+    throw new RangeError(`components must be a whole number of at least 1, got ${k}`);
+  }
+  if (k > Math.min(rows, columns)) {
+    throw new RangeError(
+      `components (${k}) cannot exceed the smaller side of the matrix: ` +
+        `${rows} artists x ${columns} users allows at most ${Math.min(rows, columns)}`,
+    );
+  }
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (!(x >= 0) || x === Infinity) {
+      throw new RangeError(
+        `The matrix must hold finite non-negative values; found ${x} at stored value ${i}`,
+      );
+    }
+  }
+  if (!Number.isInteger(options.maxIterations) || options.maxIterations < 1) {
+    throw new RangeError(`maxIterations must be a whole number >= 1, got ${options.maxIterations}`);
+  }
+  if (!(options.tolerance >= 0)) {
+    throw new RangeError(`tolerance must be >= 0, got ${options.tolerance}`);
+  }
+  for (const name of ['l1Artist', 'l2Artist', 'l1User', 'l2User'] as const) {
+    const penalty = options[name];
+    if (!(penalty >= 0) || penalty === Infinity) {
+      throw new RangeError(`${name} must be a finite number >= 0, got ${penalty}`);
+    }
+  }
+  if (!Number.isInteger(options.seed)) {
+    throw new RangeError(`seed must be an integer, got ${options.seed}`);
+  }
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+    throw new RangeError(`threads must be a whole number >= 1, got ${options.threads}`);
+  }
+  const initial = options.initial;
+  if (initial) {
+    if (initial.artistFactors.length !== rows * k || initial.userFactors.length !== columns * k) {
+      throw new RangeError(
+        `Warm-start factors do not fit: expected ${rows} x ${k} artist and ${columns} x ${k} ` +
+          `user factors, got ${initial.artistFactors.length} and ${initial.userFactors.length} values`,
+      );
+    }
+    for (const factors of [initial.artistFactors, initial.userFactors]) {
+      for (let i = 0; i < factors.length; i++) {
+        if (!(factors[i] >= 0) || factors[i] === Infinity) {
+          throw new RangeError(`Warm-start factors must be finite and non-negative`);
+        }
+      }
+    }
+  }
+}
+
+function chooseThreads(matrix: SparseMatrix, options: NmfOptions): number {
+  if (options.threads !== undefined) return Math.min(options.threads, matrix.rows, matrix.columns);
+  const k = options.components;
+  const work = nonzeros(matrix) * k + (matrix.rows + matrix.columns) * k * k;
+  if (work < THREADED_WORK) return 1;
+  return Math.max(1, Math.min(2, availableParallelism()));
+}
+
+/**
+ * Seeded start, scaled like scikit-learn's 'random' init: sqrt(mean(X) / k) * U[0, 1), or a copy
+ * of the warm-start factors.
+ */
+function initialize(
+  matrix: SparseMatrix,
+  options: NmfOptions,
+  artistFactors: Float32Array,
+  userFactors: Float32Array,
+): void {
+  if (options.initial) {
+    artistFactors.set(options.initial.artistFactors);
+    userFactors.set(options.initial.userFactors);
+    return;
+  }
+  const mean = sum(matrix.values) / (matrix.rows * matrix.columns);
+  const scale = Math.sqrt(mean / options.components);
+  const random = mulberry32(options.seed);
+  for (let i = 0; i < artistFactors.length; i++) artistFactors[i] = scale * random();
+  for (let i = 0; i < userFactors.length; i++) userFactors[i] = scale * random();
+}
+
+/** mulberry32: a 32-bit seeded generator of uniforms in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function side(
+  matrix: SparseMatrix,
+  factors: Float32Array,
+  other: Float32Array,
+  otherGram: Float64Array,
+  l1: number,
+  l2: number,
+): SweepSide {
+  const { rowPointers, columnIndices, values } = matrix;
+  return { rowPointers, columnIndices, values, factors, other, otherGram, l1, l2 };
+}
+
+/**
+ * Splits rows into `parts` contiguous ranges of about equal cost (nnz k + k^2 per row).
+ * Returns parts + 1 boundaries.
+ */
+function balancedSplit(matrix: SparseMatrix, k: number, parts: number): Int32Array {
+  const bounds = new Int32Array(parts + 1);
+  bounds[parts] = matrix.rows;
+  const cost = (row: number) => matrix.rowPointers[row] * k + row * k * k;
+  const total = cost(matrix.rows);
+  let row = 0;
+  for (let part = 1; part < parts; part++) {
+    const target = (total * part) / parts;
+    while (row < matrix.rows && cost(row) < target) row++;
+    bounds[part] = row;
+  }
+  return bounds;
+}
+
+/**
+ * The main thread plus `size - 1` workers. Each sweep posts one range to every worker, runs the
+ * first range here, then sums the partial Gram matrices in a fixed order.
+ */
+class SweepTeam {
+  private readonly scratch;
+  private readonly partialGrams: Float64Array[];
+
+  private constructor(
+    private readonly k: number,
+    private readonly sides: [SweepSide, SweepSide],
+    private readonly workers: Worker[],
+  ) {
+    this.scratch = sweepScratch(k);
+    this.partialGrams = workers.map(() => allocateFloat64(k * k, true));
+  }
+
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  static async start(threads: number, k: number, sides: [SweepSide, SweepSide]): Promise<SweepTeam> {
+    const workers = threads > 1 ? await borrowWorkers(threads - 1) : [];
+    const team = new SweepTeam(k, sides, workers);
+    try {
+      await Promise.all(
+        workers.map((worker, index) => {
+          const setup: WorkerSetup = {
+            type: 'setup',
+            k,
+            sides,
+            partialGram: team.partialGrams[index],
+          };
+          return request(worker, setup);
+        }),
+      );
+    } catch (error) {
+      team.discard();
+      throw error;
+    }
+    return team;
+  }
+
+  /** Sweeps one side over all ranges; leaves the upper triangle of the side's Gram in `gramOut`. */
+  async sweep(sideIndex: 0 | 1, bounds: Int32Array, gramOut: Float64Array): Promise<SweepTotals> {
+    const pending = this.workers.map((worker, index) => {
+      const message: WorkerSweep = {
+        type: 'sweep',
+        side: sideIndex,
+        start: bounds[index + 1],
+        end: bounds[index + 2],
+      };
+      return request(worker, message) as Promise<SweepTotals>;
+    });
+
+    const own = sweepRows(this.sides[sideIndex], this.k, bounds[0], bounds[1], gramOut, this.scratch);
+    const others = await Promise.all(pending);
+
+    let { sum: total, cross } = own;
+    others.forEach((totals, index) => {
+      total += totals.sum;
+      cross += totals.cross;
+      const partial = this.partialGrams[index];
+      for (let i = 0; i < gramOut.length; i++) gramOut[i] += partial[i];
+    });
+    return { sum: total, cross };
+  }
+
+  /** Returns the workers to the idle pool (no-op after `discard`). */
+  release(): void {
+    returnWorkers(this.workers.splice(0));
+  }
+
+  /** Stops the workers after a failure, so a broken one is never reused. */
+  discard(): void {
+    for (const worker of this.workers.splice(0)) void worker.terminate();
+  }
+}
+
+// Workers are kept between factorizations (starting one under tsx takes ~0.3 s) and unref'd
+// while idle so they never keep the process alive.
+const idleWorkers: Worker[] = [];
+
+async function borrowWorkers(count: number): Promise<Worker[]> {
+  const borrowed = idleWorkers.splice(0, count);
+  while (borrowed.length < count) borrowed.push(await startWorker());
+  for (const worker of borrowed) worker.ref();
+  return borrowed;
+}
+
+function returnWorkers(workers: Worker[]): void {
+  for (const worker of workers) {
+    worker.unref();
+    idleWorkers.push(worker);
+  }
+}
+
+/**
+ * Starts a worker running nmfWorker.ts. Workers do not inherit tsx's loader hooks, so the worker
+ * registers tsx itself before importing the TypeScript file.
+ */
+async function startWorker(): Promise<Worker> {
+  const target = new URL('./nmfWorker.ts', import.meta.url).href;
+  const loader = import.meta.resolve('tsx/esm/api');
+  const bootstrap =
+    `import { register } from ${JSON.stringify(loader)}; register(); ` +
+    `await import(${JSON.stringify(target)});`;
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), {
+    workerData: { role: WORKER_ROLE },
+  });
+  worker.on('error', () => {
+    const index = idleWorkers.indexOf(worker);
+    if (index >= 0) idleWorkers.splice(index, 1);
+  });
+  return worker;
+}
+
+/** Posts one message and resolves with the worker's reply. */
+function request(worker: Worker, message: WorkerSetup | WorkerSweep): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: { type: string; message?: string }) => {
+      worker.off('error', onError);
+      if (reply.type === 'failed') reject(new Error(`NMF worker failed: ${reply.message}`));
+      else resolve(reply);
+    };
+    const onError = (error: Error) => {
+      worker.off('message', onMessage);
+      reject(error);
+    };
+    worker.once('message', onMessage);
+    worker.once('error', onError);
+    worker.postMessage(message);
+  });
+}
+
+function sharedCsr(matrix: SparseMatrix): SparseMatrix {
+  const copy = <T extends Int32Array | Float32Array>(source: T, make: (n: number) => T): T => {
+    const target = make(source.length);
+    target.set(source);
+    return target;
+  };
+  return {
+    rows: matrix.rows,
+    columns: matrix.columns,
+    rowPointers: copy(matrix.rowPointers, (n) => new Int32Array(new SharedArrayBuffer(n * 4))),
+    columnIndices: copy(matrix.columnIndices, (n) => new Int32Array(new SharedArrayBuffer(n * 4))),
+    values: copy(matrix.values, (n) => new Float32Array(new SharedArrayBuffer(n * 4))),
+  };
+}
+
+function allocateFloat32(length: number, shared: boolean): Float32Array {
+  return shared ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
+}
+
+function allocateFloat64(length: number, shared: boolean): Float64Array {
+  return shared ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
+}
+
+function traceOfProduct(a: Float64Array, b: Float64Array, k: number): number {
+  // Both symmetric, so tr(A B) is the sum of the elementwise product.
+  let total = 0;
+  for (let i = 0; i < k * k; i++) total += a[i] * b[i];
+  return total;
+}
+
+function trace(matrix: Float64Array, k: number): number {
+  let total = 0;
+  for (let t = 0; t < k; t++) total += matrix[t * k + t];
+  return total;
+}
+
+function sum(values: Float32Array): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i];
+  return total;
+}
+
+function sumOfSquares(values: Float32Array): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i] * values[i];
+  return total;
+}

@@ -1,0 +1,225 @@
+/**
+ * The hot loop of the NMF trainer (src/model/nmf.ts) and the worker thread that runs it on a
+ * share of the rows.
+ *
+ * One call of `sweepRows` performs one HALS / coordinate-descent pass over rows [start, end) of a
+ * factor F (W for artists, H^T for users) with the other factor G fixed, minimising
+ *   0.5 ||X - F G^T||_F^2 + l1 |F|_1 + 0.5 l2 ||F||_F^2.
+ * For row f of F, with a = x G (the row of X times G) and Q = G^T G, each component t in order:
+ *   f_t <- max(0, f_t - g_t / (Q_tt + l2)),   g = Q f - a + l1 + l2 f (the gradient),
+ * which is the update of Cichocki & Phan (2009) and scikit-learn's `cd` solver. Rows of F are
+ * independent given a and Q, so any split of rows over threads gives the same factors. The
+ * gradient g is kept up to date after each change (g += delta * Q_t), so components that stay at
+ * zero cost nothing, and a zero entry of f costs nothing when g is first formed.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+
+/** One side of the factorization as a sweep sees it. */
+export interface SweepSide {
+  /** CSR rows of X (or X^T) against the other side's rows. */
+  rowPointers: Int32Array;
+  columnIndices: Int32Array;
+  values: Float32Array;
+  /** The factor being updated in place: rows x k, row-major. */
+  factors: Float32Array;
+  /** The fixed factor: columns x k, row-major. */
+  other: Float32Array;
+  /** other^T other, k x k, full and symmetric. */
+  otherGram: Float64Array;
+  l1: number;
+  l2: number;
+}
+
+/** What a sweep returns besides the updated rows. */
+export interface SweepTotals {
+  /** Sum of the updated entries (the L1 norm, as they are non-negative). */
+  sum: number;
+  /** sum over rows of <f_new, x G>: this share of tr(F^T X G). */
+  cross: number;
+}
+
+/** Per-thread scratch space for `sweepRows`. */
+export interface SweepScratch {
+  product: Float64Array;
+  gradient: Float64Array;
+  row: Float64Array;
+  nonzeroIndex: Int32Array;
+  nonzeroValue: Float64Array;
+}
+
+/** Scratch vectors for k components. */
+export function sweepScratch(k: number): SweepScratch {
+  return {
+    product: new Float64Array(k),
+    gradient: new Float64Array(k),
+    row: new Float64Array(k),
+    nonzeroIndex: new Int32Array(k),
+    nonzeroValue: new Float64Array(k),
+  };
+}
+
+/**
+ * Updates rows [start, end) of `side.factors` by one coordinate-descent pass and writes the upper
+ * triangle of these rows' Gram matrix F^T F into `partialGram` (k x k, zeroed here first).
+ * Cost O(nnz(rows) k + rows k^2) at worst; zero entries of the factors cost less.
+ */
+export function sweepRows(
+  side: SweepSide,
+  k: number,
+  start: number,
+  end: number,
+  partialGram: Float64Array,
+  scratch: SweepScratch,
+): SweepTotals {
+  const { rowPointers, columnIndices, values, factors, other, otherGram, l1, l2 } = side;
+  const { product, gradient, row, nonzeroIndex, nonzeroValue } = scratch;
+  partialGram.fill(0);
+  let sum = 0;
+  let cross = 0;
+
+  // Small functions per step: V8 optimizes them reliably, where one large loop body deopts.
+  for (let r = start; r < end; r++) {
+    const base = r * k;
+    rowTimesFactors(rowPointers[r], rowPointers[r + 1], columnIndices, values, other, k, product);
+    for (let t = 0; t < k; t++) row[t] = factors[base + t];
+    solveRow(row, product, gradient, otherGram, k, l1, l2);
+
+    // Store in single precision; totals and the Gram use the stored values.
+    let stored = 0;
+    for (let t = 0; t < k; t++) {
+      factors[base + t] = row[t];
+      const f = factors[base + t];
+      if (f === 0) continue;
+      nonzeroIndex[stored] = t;
+      nonzeroValue[stored++] = f;
+      sum += f;
+      cross += f * product[t];
+    }
+    addOuterProduct(nonzeroIndex, nonzeroValue, stored, k, partialGram);
+  }
+  return { sum, cross };
+}
+
+/** product = sum over stored cells p of values[p] * other[columnIndices[p]]. O(cells k). */
+function rowTimesFactors(
+  from: number,
+  to: number,
+  columnIndices: Int32Array,
+  values: Float32Array,
+  other: Float32Array,
+  k: number,
+  product: Float64Array,
+): void {
+  for (let t = 0; t < k; t++) product[t] = 0;
+  for (let p = from; p < to; p++) {
+    const x = values[p];
+    const otherBase = columnIndices[p] * k;
+    for (let t = 0; t < k; t++) product[t] += x * other[otherBase + t];
+  }
+}
+
+/**
+ * One Gauss-Seidel pass over the components of `row`, in place. The gradient
+ * g = Q f - a + l1 + l2 f is formed from the nonzero entries only and kept current after each
+ * change. O(k (nonzeros + changes)).
+ */
+function solveRow(
+  row: Float64Array,
+  product: Float64Array,
+  gradient: Float64Array,
+  otherGram: Float64Array,
+  k: number,
+  l1: number,
+  l2: number,
+): void {
+  for (let t = 0; t < k; t++) gradient[t] = l1 - product[t] + l2 * row[t];
+  for (let s = 0; s < k; s++) {
+    const f = row[s];
+    if (f === 0) continue;
+    const gramBase = s * k;
+    for (let t = 0; t < k; t++) gradient[t] += f * otherGram[gramBase + t];
+  }
+
+  for (let t = 0; t < k; t++) {
+    const curvature = otherGram[t * k + t] + l2;
+    let next = curvature > 0 ? row[t] - gradient[t] / curvature : 0;
+    if (next < 0) next = 0;
+    const delta = next - row[t];
+    if (delta === 0) continue;
+    row[t] = next;
+    const gramBase = t * k;
+    for (let s = 0; s < k; s++) gradient[s] += delta * otherGram[gramBase + s];
+    gradient[t] += delta * l2;
+  }
+}
+
+/** Adds the upper triangle of v v^T, for v given by its nonzero entries, into gram. */
+function addOuterProduct(
+  index: Int32Array,
+  value: Float64Array,
+  count: number,
+  k: number,
+  gram: Float64Array,
+): void {
+  for (let p = 0; p < count; p++) {
+    const f = value[p];
+    const gramBase = index[p] * k;
+    for (let q = p; q < count; q++) gram[gramBase + index[q]] += f * value[q];
+  }
+}
+
+/** Mirrors the upper triangle of a k x k matrix into its lower triangle, in place. */
+export function symmetrize(matrix: Float64Array, k: number): void {
+  for (let t = 0; t < k; t++) {
+    for (let s = t + 1; s < k; s++) matrix[s * k + t] = matrix[t * k + s];
+  }
+}
+
+/** Sent once per factorization: everything a worker reads or writes, in shared memory. */
+export interface WorkerSetup {
+  type: 'setup';
+  k: number;
+  sides: [SweepSide, SweepSide];
+  partialGram: Float64Array;
+}
+
+/** Sent once per half-iteration: sweep these rows of side 0 (artists) or 1 (users). */
+export interface WorkerSweep {
+  type: 'sweep';
+  side: 0 | 1;
+  start: number;
+  end: number;
+}
+
+/** Marks the workerData of an NMF worker, so importing this file elsewhere does nothing. */
+export const WORKER_ROLE = 'nmf-sweep-worker';
+
+function runWorker(): void {
+  const port = parentPort!;
+  let setup: WorkerSetup | null = null;
+  let scratch: SweepScratch | null = null;
+
+  port.on('message', (message: WorkerSetup | WorkerSweep) => {
+    if (message.type === 'setup') {
+      setup = message;
+      scratch = sweepScratch(message.k);
+      port.postMessage({ type: 'ready' });
+      return;
+    }
+    try {
+      const totals = sweepRows(
+        setup!.sides[message.side],
+        setup!.k,
+        message.start,
+        message.end,
+        setup!.partialGram,
+        scratch!,
+      );
+      port.postMessage({ type: 'done', ...totals });
+    } catch (error) {
+      port.postMessage({ type: 'failed', message: String(error) });
+    }
+  });
+}
+
+if (!isMainThread && workerData?.role === WORKER_ROLE) runWorker();

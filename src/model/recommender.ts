@@ -1,0 +1,347 @@
+/**
+ * The serving side of the model: the bot's only door to it. Answers "who is like X" from the
+ * similarity embedding, "what should I hear" by folding a taste profile in against the artist
+ * factors, and "which artist did you mean" through the artist search index.
+ *
+ * Costs at n artists and k components: similarArtists O(n k), recommend O(entries k + sweeps k^2
+ * + n k), autocomplete and resolve O(log n + matches) (typos: a few hundred edit distances).
+ * Top-k selection uses a bounded min-heap, O(n log count), never a full sort.
+ */
+import { ArtistSearch } from './artistSearch.ts';
+import { foldIn } from './foldIn.ts';
+import { lookupKey } from './lookupKey.ts';
+import { readModel } from './modelFile.ts';
+import { BM25_K1 } from './weighting.ts';
+import type { ModelArtist, ModelData, ModelMeta, Weighting } from './types.ts';
+
+/** One answer to "who is similar to X". */
+export interface SimilarArtist {
+  artist: ModelArtist;
+  /** Cosine between the two artists' similarity embeddings, clamped to [0, 1]. */
+  similarity: number;
+  /** similarity x n / (n + 3), n = the candidate's listeners: what the list is ranked by. */
+  score: number;
+}
+
+/** One personal pick. */
+export interface Recommendation {
+  artist: ModelArtist;
+  /** The predicted weight W u of the artist for the folded-in taste: what the list is ranked by. */
+  score: number;
+  /** The taste artist that contributes most (see `recommend`). */
+  because: ModelArtist;
+}
+
+/** The outcome of looking a typed name up: the artist, or up to 5 "did you mean" suggestions. */
+export type Resolution =
+  | { artist: ModelArtist }
+  | { artist: undefined; suggestions: ModelArtist[] };
+
+/** Listener count at which the similarity shrink n / (n + SHRINK) reaches one half. */
+const SIMILARITY_SHRINK = 3;
+/** Most autocomplete choices Discord shows. */
+const MAX_AUTOCOMPLETE = 25;
+const MAX_SUGGESTIONS = 5;
+/** Longer names cannot be an artist; they are cut before keying so lookups stay cheap. */
+const MAX_NAME_CHARACTERS = 1000;
+
+/** Serves one trained model. Immutable after construction: swap in a new instance to update. */
+export class Recommender {
+  /** The model served. Treat as read-only. */
+  readonly data: ModelData;
+  private readonly search: ArtistSearch;
+  /** Built on first use of artistById (the CLI's batch modes use it; the bot does not). */
+  private rowOfId: Map<number, number> | undefined;
+  /** Rows of artists whose key is empty (names of punctuation only, such as `!!!`), by name. */
+  private readonly rowOfBareName = new Map<string, number>();
+  /** n / (n + 3) per artist. */
+  private readonly shrink: Float32Array;
+
+  /** Builds the lookup indexes over `data`. O(total name length x log n); ~0.1 s at 17k. */
+  constructor(data: ModelData) {
+    this.data = data;
+    this.search = new ArtistSearch(data.artists);
+    this.shrink = new Float32Array(data.artists.length);
+    for (let row = 0; row < data.artists.length; row++) {
+      const artist = data.artists[row];
+      if (artist.key.length === 0) this.rowOfBareName.set(bareName(artist.name), row);
+      this.shrink[row] = artist.listeners / (artist.listeners + SIMILARITY_SHRINK);
+    }
+  }
+
+  /** Reads a model file (throws ModelFileError) and builds the indexes. */
+  static load(path: string): Recommender {
+    return new Recommender(readModel(path));
+  }
+
+  /** The model header: parameters, data summary, creation time. */
+  get meta(): ModelMeta {
+    return this.data.meta;
+  }
+
+  /** Number of artists the model knows. */
+  get artistCount(): number {
+    return this.data.artists.length;
+  }
+
+  /** The artist with exactly this lookup key, or undefined. O(1). */
+  artistByKey(key: string): ModelArtist | undefined {
+    const row = this.search.rowOfKey(key);
+    return row === undefined ? undefined : this.data.artists[row];
+  }
+
+  /** The artist with this data-source id (`ModelArtist.id`), or undefined. O(1) after a first
+   * call that indexes the ids in O(n). */
+  artistById(id: number): ModelArtist | undefined {
+    if (this.rowOfId === undefined) {
+      this.rowOfId = new Map();
+      for (let row = 0; row < this.data.artists.length; row++) {
+        const artistId = this.data.artists[row].id;
+        if (!this.rowOfId.has(artistId)) this.rowOfId.set(artistId, row);
+      }
+    }
+    const row = this.rowOfId.get(id);
+    return row === undefined ? undefined : this.data.artists[row];
+  }
+
+  /**
+   * Exact lookupKey match, else up to 5 "did you mean" suggestions (prefixes, later words, then
+   * typos; most listened first within each). Never throws, whatever the string.
+   */
+  resolve(name: string): Resolution {
+    const text = String(name ?? '').slice(0, MAX_NAME_CHARACTERS);
+    const key = lookupKey(text);
+    const row = key.length > 0 ? this.search.rowOfKey(key) : this.rowOfBareName.get(bareName(text));
+    if (row !== undefined) return { artist: this.data.artists[row] };
+    const suggestions = this.search
+      .search(text, MAX_SUGGESTIONS)
+      .map((match) => this.data.artists[match.index]);
+    return { artist: undefined, suggestions };
+  }
+
+  /**
+   * Autocomplete choices for a partly typed name: exact, prefix and later-word matches, then
+   * typo-tolerant ones, most listened first within each class; at most `limit` (capped at 25).
+   * An empty query (or one of punctuation only) gives the most listened artists.
+   */
+  autocomplete(query: string, limit = MAX_AUTOCOMPLETE): ModelArtist[] {
+    const size = Math.max(0, Math.min(MAX_AUTOCOMPLETE, Math.floor(limit) || 0));
+    const text = String(query ?? '').slice(0, MAX_NAME_CHARACTERS);
+    const rows = lookupKey(text).length === 0
+      ? this.search.mostListened(size)
+      : this.search.search(text, size).map((match) => match.index);
+    return rows.map((row) => this.data.artists[row]);
+  }
+
+  /**
+   * The `count` artists most similar to `artist`, by cosine in the similarity embedding times
+   * the listener shrink n / (n + 3), so that an artist two people played cannot top the list on
+   * one coincidence. Excludes the artist itself and artists with no similarity at all. An artist
+   * this model does not know (matched by key) gives []. O(n k + n log count).
+   */
+  similarArtists(artist: ModelArtist, count: number): SimilarArtist[] {
+    const row = this.rowOf(artist);
+    const wanted = Math.floor(count);
+    if (row === undefined || !(wanted > 0)) return [];
+    const k = this.data.components;
+    const embedding = this.data.similarityEmbedding;
+    const n = this.data.artists.length;
+    const heap = new TopScores(Math.min(wanted, n));
+
+    // Cosine of unit rows is their dot product.
+    const base = row * k;
+    for (let candidate = 0; candidate < n; candidate++) {
+      if (candidate === row) continue;
+      const offset = candidate * k;
+      let dot = 0;
+      for (let c = 0; c < k; c++) dot += embedding[base + c] * embedding[offset + c];
+      if (dot > 0) heap.offer(dot * this.shrink[candidate], candidate);
+    }
+
+    return heap.drain().map(({ row: candidate, score }) => ({
+      artist: this.data.artists[candidate],
+      similarity: Math.min(1, this.cosine(row, candidate)),
+      score,
+    }));
+  }
+
+  /**
+   * Personal picks for a taste profile. The weights are transformed as training weighted counts
+   * (see `tasteWeights`), folded in against W (src/model/foldIn.ts), every artist is scored by
+   * W u, taste artists are skipped, and the best `count` returned.
+   *
+   * "Because": the taste artist t with the largest x_t x cosine(candidate, t) in the similarity
+   * embedding, x_t being t's transformed weight: the favourite that the pick most resembles,
+   * the same notion of "similar" as /similar. Unknown keys and non-positive or non-finite weights
+   * are ignored; no usable entry (or a fold-in of zero) gives [].
+   * Cost O(entries k + sweeps k^2 + n k + count entries k).
+   */
+  recommend(taste: readonly { artistKey: string; weight: number }[], count: number): Recommendation[] {
+    const wanted = Math.floor(count);
+    if (!(wanted > 0)) return [];
+    const k = this.data.components;
+    const n = this.data.artists.length;
+
+    // Known taste rows, duplicates merged.
+    const weightOfRow = new Map<number, number>();
+    for (const { artistKey, weight } of taste) {
+      const row = this.search.rowOfKey(artistKey);
+      if (row === undefined || !Number.isFinite(weight) || weight <= 0) continue;
+      weightOfRow.set(row, (weightOfRow.get(row) ?? 0) + weight);
+    }
+    if (weightOfRow.size === 0) return [];
+    const rows = [...weightOfRow.keys()];
+    const weights = tasteWeights(
+      rows.map((row) => weightOfRow.get(row)!),
+      this.data.meta.parameters.weighting,
+      n,
+    );
+    const entries = rows.map((row, i) => ({ index: row, weight: weights[i] }));
+
+    // Fold in, then score every artist outside the taste.
+    const userFactors = foldIn(this.data, entries);
+    if (userFactors.every((value) => value === 0)) return [];
+    const W = this.data.artistFactors;
+    const heap = new TopScores(Math.min(wanted, n));
+    for (let candidate = 0; candidate < n; candidate++) {
+      if (weightOfRow.has(candidate)) continue;
+      const offset = candidate * k;
+      let score = 0;
+      for (let c = 0; c < k; c++) score += W[offset + c] * userFactors[c];
+      if (score > 0) heap.offer(score, candidate);
+    }
+
+    return heap.drain().map(({ row, score }) => ({
+      artist: this.data.artists[row],
+      score,
+      because: this.data.artists[this.strongestTasteArtist(row, entries)],
+    }));
+  }
+
+  /** The taste row maximising weight x cosine to `candidate`; ties go to the earlier entry. */
+  private strongestTasteArtist(candidate: number, entries: { index: number; weight: number }[]) {
+    let best = entries[0].index;
+    let bestContribution = Number.NEGATIVE_INFINITY;
+    for (const { index, weight } of entries) {
+      const contribution = weight * this.cosine(candidate, index);
+      if (contribution > bestContribution) {
+        bestContribution = contribution;
+        best = index;
+      }
+    }
+    return best;
+  }
+
+  /** Dot product of two rows of the similarity embedding. O(k). */
+  private cosine(a: number, b: number): number {
+    const k = this.data.components;
+    const embedding = this.data.similarityEmbedding;
+    let dot = 0;
+    for (let c = 0; c < k; c++) dot += embedding[a * k + c] * embedding[b * k + c];
+    return dot;
+  }
+
+  /** Row of an artist by its key, so artists from a previous model still work after a swap. */
+  private rowOf(artist: ModelArtist): number | undefined {
+    return this.search.rowOfKey(artist?.key ?? '');
+  }
+}
+
+/**
+ * A taste profile's weights (positive) put on the scale training used for counts of one user,
+ * so that fold-in sees data like the columns W was fitted to:
+ * raw as is; log1p -> log(1 + w); user-max -> w / max w; bm25 -> w (K1 + 1) / (K1 + w) x idf
+ * with idf = log(artists) - log(1 + entries) (the user's column idf of src/model/weighting.ts).
+ * TODO: bm25 here leaves out the per-artist length norm (needs each artist's total count, which
+ * the model file does not store); it matters only for models trained with bm25.
+ */
+export function tasteWeights(weights: readonly number[], weighting: Weighting,
+  artists: number): number[] {
+  switch (weighting) {
+    case 'log1p':
+      return weights.map((w) => Math.log1p(w));
+    case 'user-max': {
+      const max = Math.max(...weights);
+      return weights.map((w) => (max > 0 ? w / max : 0));
+    }
+    case 'bm25': {
+      const k1 = BM25_K1;
+      const idf = Math.max(0, Math.log(artists) - Math.log1p(weights.length));
+      return weights.map((w) => ((w * (k1 + 1)) / (k1 + w)) * idf);
+    }
+    default:
+      return [...weights];
+  }
+}
+
+function bareName(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+/**
+ * The `capacity` highest (score, row) pairs seen, as a min-heap on score (ties: the larger row is
+ * weaker, so results are deterministic). offer is O(log capacity).
+ */
+class TopScores {
+  private readonly scores: Float64Array;
+  private readonly rows: Int32Array;
+  private size = 0;
+
+  constructor(private readonly capacity: number) {
+    this.scores = new Float64Array(capacity);
+    this.rows = new Int32Array(capacity);
+  }
+
+  offer(score: number, row: number): void {
+    if (this.capacity === 0) return;
+    if (this.size < this.capacity) {
+      let position = this.size++;
+      while (position > 0) {
+        const parent = (position - 1) >> 1;
+        if (!this.weaker(score, row, this.scores[parent], this.rows[parent])) break;
+        this.scores[position] = this.scores[parent];
+        this.rows[position] = this.rows[parent];
+        position = parent;
+      }
+      this.scores[position] = score;
+      this.rows[position] = row;
+      return;
+    }
+    if (!this.weaker(this.scores[0], this.rows[0], score, row)) return;
+    this.siftDown(score, row);
+  }
+
+  /** Everything kept, best first; empties the heap. */
+  drain(): { row: number; score: number }[] {
+    const result: { row: number; score: number }[] = new Array(this.size);
+    while (this.size > 0) {
+      result[this.size - 1] = { row: this.rows[0], score: this.scores[0] };
+      const last = --this.size;
+      if (last > 0) this.siftDown(this.scores[last], this.rows[last]);
+    }
+    return result;
+  }
+
+  /** Replaces the root by (score, row) and restores the heap over the first `size` slots. */
+  private siftDown(score: number, row: number): void {
+    let position = 0;
+    for (;;) {
+      let child = 2 * position + 1;
+      if (child >= this.size) break;
+      if (child + 1 < this.size &&
+        this.weaker(this.scores[child + 1], this.rows[child + 1], this.scores[child], this.rows[child])) {
+        child++;
+      }
+      if (!this.weaker(this.scores[child], this.rows[child], score, row)) break;
+      this.scores[position] = this.scores[child];
+      this.rows[position] = this.rows[child];
+      position = child;
+    }
+    this.scores[position] = score;
+    this.rows[position] = row;
+  }
+
+  private weaker(scoreA: number, rowA: number, scoreB: number, rowB: number): boolean {
+    return scoreA < scoreB || (scoreA === scoreB && rowA > rowB);
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Runs one retrain job in a forked Node process and turns everything that can happen to it
+ * (success, a clean refusal, a thrown error, a crash, out-of-memory, a kill, the time limit)
+ * into one `WorkerOutcome`. The parent's event loop only ever waits on IPC, so the bot keeps
+ * answering while the child trains.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import type { JobMessage, RetrainJob, RetrainSummary, WorkerMessage } from './protocol.ts';
+import { isWorkerMessage } from './protocol.ts';
+
+/** Resource limits of one worker. */
+export interface WorkerLimits {
+  /** Wall-clock limit; the worker is killed (SIGKILL) when it is reached. */
+  timeoutMs: number;
+  /** V8 old-space limit of the worker (`--max-old-space-size`), in MiB. */
+  maxOldSpaceMb: number;
+}
+
+/** Why a worker run produced no model. */
+export type WorkerFailureCause =
+  | 'error'
+  | 'crash'
+  | 'out-of-memory'
+  | 'timeout'
+  | 'killed'
+  | 'spawn';
+
+/** What became of one worker run. */
+export type WorkerOutcome =
+  | { status: 'done'; summary: RetrainSummary; durationMs: number }
+  | { status: 'skipped'; reason: string; durationMs: number }
+  | {
+      status: 'failed';
+      cause: WorkerFailureCause;
+      message: string;
+      durationMs: number;
+      exitCode: number | null;
+      signal: NodeJS.Signals | null;
+      /** Last resident memory the worker reported, in MiB (0 if it reported none). */
+      lastRssMb: number;
+    };
+
+/** Progress as the worker reports it. */
+export type WorkerProgress = Extract<WorkerMessage, { type: 'progress' }>;
+
+/** Options of `runRetrainWorker`. */
+export interface RunWorkerOptions {
+  limits: WorkerLimits;
+  /** Called for each progress message. */
+  onProgress?: (progress: WorkerProgress) => void;
+  /** Called once the child exists, with its pid (tests use it to kill the worker). */
+  onSpawn?: (pid: number) => void;
+  /** The worker module; defaults to src/retrain/worker.ts. */
+  workerPath?: string;
+}
+
+const DEFAULT_WORKER_PATH = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const STDERR_TAIL_BYTES = 4096;
+
+/**
+ * Forks the worker under tsx with the given heap limit, sends it `job`, and resolves when it
+ * has exited (never rejects). A worker that exits without a final message, is killed, or runs
+ * out of memory resolves as `failed` with the cause and its exit code or signal.
+ */
+export function runRetrainWorker(job: RetrainJob, options: RunWorkerOptions): Promise<WorkerOutcome> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - started);
+
+  return new Promise<WorkerOutcome>((resolve) => {
+    const execArgv = [
+      '--import',
+      import.meta.resolve('tsx'),
+      `--max-old-space-size=${Math.max(16, Math.round(options.limits.maxOldSpaceMb))}`,
+    ];
+    const child = fork(options.workerPath ?? DEFAULT_WORKER_PATH, [], {
+      execArgv,
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+
+    let final: WorkerMessage | undefined;
+    let timedOut = false;
+    let lastRssMb = 0;
+    let stderrTail = '';
+    let settled = false;
+
+    // Keep only the end of stderr: it holds V8's out-of-memory report or a crash's stack.
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+    });
+
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.limits.timeoutMs);
+
+    child.on('message', (message: unknown) => {
+      if (!isWorkerMessage(message)) return;
+      if (message.type === 'progress') {
+        lastRssMb = message.rssMb;
+        options.onProgress?.(message);
+        return;
+      }
+      final ??= message;
+    });
+
+    const finish = (outcome: WorkerOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+
+    child.on('error', (error) => {
+      // Spawn failures arrive here without an exit event; kill errors arrive before exit.
+      if (child.pid === undefined) {
+        finish({
+          status: 'failed', cause: 'spawn', message: `could not start the worker: ${error.message}`,
+          durationMs: elapsed(), exitCode: null, signal: null, lastRssMb,
+        });
+      }
+    });
+
+    child.on('exit', (exitCode, signal) => {
+      const durationMs = elapsed();
+      if (final?.type === 'done' && !timedOut) {
+        finish({ status: 'done', summary: final.summary, durationMs });
+        return;
+      }
+      if (final?.type === 'skipped' && !timedOut) {
+        finish({ status: 'skipped', reason: final.reason, durationMs });
+        return;
+      }
+      const failure = describeFailure({
+        timedOut, exitCode, signal, stderrTail, final, timeoutMs: options.limits.timeoutMs,
+        maxOldSpaceMb: options.limits.maxOldSpaceMb, lastRssMb,
+      });
+      finish({ status: 'failed', ...failure, durationMs, exitCode, signal, lastRssMb });
+    });
+
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    const message: JobMessage = { type: 'job', job };
+    child.send(message, (error) => {
+      if (error !== null && error !== undefined) child.kill('SIGKILL');
+    });
+  });
+}
+
+interface FailureFacts {
+  timedOut: boolean;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stderrTail: string;
+  final: WorkerMessage | undefined;
+  timeoutMs: number;
+  maxOldSpaceMb: number;
+  lastRssMb: number;
+}
+
+/** Names the cause of a failed run from what the worker left behind. */
+function describeFailure(facts: FailureFacts): { cause: WorkerFailureCause; message: string } {
+  if (facts.timedOut) {
+    return {
+      cause: 'timeout',
+      message: `worker killed after the ${Math.round(facts.timeoutMs / 1000)} s time limit`,
+    };
+  }
+  if (/heap out of memory|Reached heap limit|Allocation failed/i.test(facts.stderrTail)) {
+    return {
+      cause: 'out-of-memory',
+      message: `worker ran out of memory (heap limit ${facts.maxOldSpaceMb} MiB, last seen ` +
+        `${facts.lastRssMb} MiB resident)`,
+    };
+  }
+  if (facts.final?.type === 'failed') {
+    const code = facts.final.code === undefined ? '' : ` [${facts.final.code}]`;
+    return { cause: 'error', message: `${facts.final.message}${code}` };
+  }
+  if (facts.signal !== null) {
+    return { cause: 'killed', message: `worker killed by ${facts.signal}` };
+  }
+  const lastLine = facts.stderrTail.trim().split('\n').filter((line) => line.trim() !== '');
+  const detail = lastLine.length > 0 ? `: ${lastLine.slice(-3).join(' | ').slice(0, 400)}` : '';
+  return {
+    cause: 'crash',
+    message: `worker exited with code ${facts.exitCode} without a result${detail}`,
+  };
+}
