@@ -46,6 +46,8 @@ export interface LoadBenchOptions {
   ratePerSecond?: number;
   /** A model file; default models/default.nmf if present, else the tiny test model. */
   modelPath?: string;
+  /** A model already loaded (tests); wins over `modelPath`. */
+  recommender?: Recommender;
   /**
    * Work to run while each measured run is under way (a retrain, say); the run waits for it.
    * Its name goes into the table's `during` column.
@@ -77,7 +79,11 @@ export interface LoadBenchRow {
   throughput: number;
   similar: LatencySummary;
   autocomplete: LatencySummary;
+  /** Process CPU time (bot and stand-in together) per interaction: steadier than wall time. */
+  cpuMsPerInteraction: number;
   lost: number;
+  /** Answered more than 3 s after dispatch: Discord would have dropped the interaction. */
+  late: number;
   duplicated: number;
   /** Replies Discord would refuse, failed callbacks, limit violations. */
   refused: number;
@@ -87,9 +93,19 @@ export interface LoadBenchRow {
 
 /** Runs every mode against one bot and stand-in; one row per mode. */
 export async function benchLoad(options: LoadBenchOptions = {}): Promise<LoadBenchRow[]> {
-  const modelPath = options.modelPath ?? (existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : undefined);
-  const recommender = modelPath === undefined ? new Recommender(tinyModel()) : Recommender.load(modelPath);
-  const model = modelPath === undefined ? 'tiny test model' : modelPath.split('/').slice(-2).join('/');
+  const modelPath =
+    options.recommender !== undefined
+      ? undefined
+      : (options.modelPath ?? (existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : undefined));
+  const recommender =
+    options.recommender ??
+    (modelPath === undefined ? new Recommender(tinyModel()) : Recommender.load(modelPath));
+  const model =
+    modelPath === undefined
+      ? options.recommender === undefined
+        ? 'tiny test model'
+        : 'given model'
+      : modelPath.split('/').slice(-2).join('/');
 
   // A real database file, so the request-log writes cost what they cost in production.
   const folder = mkdtempSync(join(tmpdir(), 'bench-load-'));
@@ -154,6 +170,7 @@ async function run(
 
   const sent: { kind: Planned['kind']; exchange: Promise<InteractionExchange> }[] = [];
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const sending = (async () => {
     for (const [index, item] of plan.entries()) {
       if (mode === 'paced') {
@@ -167,11 +184,13 @@ async function run(
   await Promise.all([sending, options.during?.()]);
   const settled = await Promise.allSettled(sent.map((entry) => entry.exchange));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
 
   // Give stray second answers a moment to arrive before counting duplicates.
   await new Promise((resolve) => setTimeout(resolve, 100));
   const latencies = { similar: [] as number[], autocomplete: [] as number[] };
   let lost = 0;
+  let late = 0;
   let duplicated = 0;
   let refused = 0;
   settled.forEach((outcome, index) => {
@@ -182,6 +201,7 @@ async function run(
     const exchange = outcome.value;
     const callbacks = exchange.responses.filter((response) => response.kind === 'callback');
     if (callbacks.length > 1) duplicated += 1;
+    if ((callbacks[0]?.elapsedMs ?? Infinity) > 3000) late += 1;
     refused += exchange.responses.filter((response) => response.status >= 400).length;
     latencies[sent[index].kind].push(exchange.settledMs!);
   });
@@ -197,11 +217,14 @@ async function run(
     throughput: plan.length / seconds,
     similar: summarise(latencies.similar),
     autocomplete: summarise(latencies.autocomplete),
+    cpuMsPerInteraction: (cpu.user + cpu.system) / 1000 / plan.length,
     lost,
+    late,
     duplicated,
     refused,
     requestRows: 0,
-    expectedRequestRows: similarCount + plan.slice(0, 20).filter((item) => item.kind === 'similar').length,
+    expectedRequestRows:
+      similarCount + plan.slice(0, 20).filter((item) => item.kind === 'similar').length,
   };
 }
 
@@ -214,7 +237,13 @@ function send(
   const options = [{ name: 'artist', type: 3, value: item.text }];
   return item.kind === 'similar'
     ? discord.sendCommand({ name: 'similar', options, user: item.user, timeoutMs })
-    : discord.sendAutocomplete({ name: 'similar', options, focused: 'artist', user: item.user, timeoutMs });
+    : discord.sendAutocomplete({
+        name: 'similar',
+        options,
+        focused: 'artist',
+        user: item.user,
+        timeoutMs,
+      });
 }
 
 /** Median, p99 and max of `values` (nearest rank). O(n log n). */
@@ -222,7 +251,12 @@ export function summarise(values: number[]): LatencySummary {
   if (values.length === 0) return { count: 0, median: NaN, p99: NaN, max: NaN };
   const sorted = [...values].sort((a, b) => a - b);
   const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return { count: sorted.length, median: rank(0.5), p99: rank(0.99), max: sorted[sorted.length - 1] };
+  return {
+    count: sorted.length,
+    median: rank(0.5),
+    p99: rank(0.99),
+    max: sorted[sorted.length - 1],
+  };
 }
 
 /** The rows as a markdown table. */
@@ -230,22 +264,24 @@ export function formatLoadTable(rows: LoadBenchRow[]): string {
   const ms = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(1));
   const lines = [
     '| mode | during | model (artists) | interactions / members | seconds | interactions/s | ' +
-      '/similar median / p99 ms | autocomplete median / p99 ms | lost | duplicated | refused | ' +
-      'request rows (expected) |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      'CPU ms / interaction | /similar median / p99 ms | autocomplete median / p99 ms | lost | ' +
+      'late > 3 s | duplicated | refused | request rows (expected) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
-    lines.push(`| ${row.mode} | ${row.during} | ${row.model} (${row.artists.toLocaleString('en-US')}) | ` +
-      `${row.interactions} / ${row.members} | ${row.seconds.toFixed(2)} | ${row.throughput.toFixed(0)} | ` +
-      `${ms(row.similar.median)} / ${ms(row.similar.p99)} | ` +
-      `${ms(row.autocomplete.median)} / ${ms(row.autocomplete.p99)} | ${row.lost} | ` +
-      `${row.duplicated} | ${row.refused} | ${row.requestRows} (${row.expectedRequestRows}) |`);
+    lines.push(
+      `| ${row.mode} | ${row.during} | ${row.model} (${row.artists.toLocaleString('en-US')}) | ` +
+        `${row.interactions} / ${row.members} | ${row.seconds.toFixed(2)} | ${row.throughput.toFixed(0)} | ` +
+        `${row.cpuMsPerInteraction.toFixed(2)} | ${ms(row.similar.median)} / ${ms(row.similar.p99)} | ` +
+        `${ms(row.autocomplete.median)} / ${ms(row.autocomplete.p99)} | ${row.lost} | ${row.late} | ` +
+        `${row.duplicated} | ${row.refused} | ${row.requestRows} (${row.expectedRequestRows}) |`,
+    );
   }
   return lines.join('\n');
 }
 
-const isEntryPoint = process.argv[1] !== undefined &&
-  import.meta.url === pathToFileURL(process.argv[1]).href;
+const isEntryPoint =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntryPoint) {
   const { values } = parseArgs({
     options: {

@@ -6,7 +6,7 @@
  * index sees realistic keys.
  *
  * Run: `npx tsx bench/serving.ts [--queries N] [--model FILE]` (FILE: a trained model to measure
- * in place of the synthetic 17,632 x 128 one). Prints a markdown table of medians and p99s.
+ * too). Prints a markdown table of medians and p99s, in CPU time and wall-clock time.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ const DATASET_ARTISTS = fileURLToPath(
 export interface ServingBenchOptions {
   /** Queries per measured operation (default 300). */
   queries?: number;
-  /** A trained model file to measure instead of the synthetic 17,632 x 128 model. */
+  /** A trained model file to measure as well, first. */
   modelPath?: string;
   /** Shapes of synthetic models (default 17,632 x 128 and 160,000 x 32). */
   shapes?: { artists: number; components: number }[];
@@ -38,16 +38,25 @@ export interface ServingBenchOptions {
 export interface ServingBenchRow {
   model: string;
   fileMegabytes: number;
-  readModelMs: number;
-  loadWithIndexMs: number;
+  readModel: Summary;
+  loadWithIndex: Summary;
   similar: Summary;
   autocomplete: Summary;
   recommend: Summary;
 }
 
+/** Wall-clock and CPU-time statistics of one operation, ms. CPU time is what the operation
+ * costs on a free core; wall time includes waiting for a busy machine. */
 interface Summary {
   median: number;
   p99: number;
+  cpuMedian: number;
+  cpuP99: number;
+}
+
+interface Timing {
+  wall: number;
+  cpu: number;
 }
 
 /** Measures every shape; returns one row per model. Takes ~30 s on one core. */
@@ -61,17 +70,13 @@ export async function benchServing(options: ServingBenchOptions = {}): Promise<S
   const dir = mkdtempSync(join(tmpdir(), 'bench-serving-'));
   const rows: ServingBenchRow[] = [];
   try {
+    if (options.modelPath !== undefined) {
+      rows.push(measure(`${options.modelPath} (trained)`, options.modelPath, queries));
+    }
     for (const [index, shape] of shapes.entries()) {
-      let path: string;
-      let label: string;
-      if (index === 0 && options.modelPath !== undefined) {
-        path = options.modelPath;
-        label = `${options.modelPath} (trained)`;
-      } else {
-        path = join(dir, `synthetic-${shape.artists}x${shape.components}.nmf`);
-        await writeModel(path, syntheticModel(shape.artists, shape.components, names, 17 + index));
-        label = `synthetic ${shape.artists.toLocaleString('en')} x ${shape.components}`;
-      }
+      const path = join(dir, `synthetic-${shape.artists}x${shape.components}.nmf`);
+      await writeModel(path, syntheticModel(shape.artists, shape.components, names, 17 + index));
+      const label = `synthetic ${shape.artists.toLocaleString('en')} x ${shape.components}`;
       rows.push(measure(label, path, queries));
     }
   } finally {
@@ -80,28 +85,31 @@ export async function benchServing(options: ServingBenchOptions = {}): Promise<S
   return rows;
 }
 
-/** The rows as a markdown table. */
+/** The rows as a markdown table: CPU-time median / p99, wall-clock median in brackets. */
 export function formatServingTable(rows: ServingBenchRow[]): string {
-  const ms = (value: number) => value.toFixed(value < 10 ? 3 : 1);
+  const ms = (value: number) => value.toFixed(value < 10 ? 2 : 0);
+  const cell = (s: Summary) => `${ms(s.cpuMedian)} / ${ms(s.cpuP99)} (${ms(s.median)})`;
   const lines = [
-    '| model | file MB | readModel ms | load + index ms | similar top-10 median / p99 ms | ' +
-      'autocomplete median / p99 ms | fold-in + recommend top-10 median / p99 ms |',
+    '| model | file MB | readModel | load + index | similar top-10 | autocomplete (25) | ' +
+      'fold-in + recommend top-10 |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
-    lines.push(`| ${row.model} | ${row.fileMegabytes.toFixed(1)} | ${ms(row.readModelMs)} | ` +
-      `${ms(row.loadWithIndexMs)} | ${ms(row.similar.median)} / ${ms(row.similar.p99)} | ` +
-      `${ms(row.autocomplete.median)} / ${ms(row.autocomplete.p99)} | ` +
-      `${ms(row.recommend.median)} / ${ms(row.recommend.p99)} |`);
+    lines.push(
+      `| ${row.model} | ${row.fileMegabytes.toFixed(1)} | ${cell(row.readModel)} | ` +
+        `${cell(row.loadWithIndex)} | ${cell(row.similar)} | ${cell(row.autocomplete)} | ` +
+        `${cell(row.recommend)} |`,
+    );
   }
+  lines.push('', 'Milliseconds: CPU-time median / p99 (wall-clock median).');
   return lines.join('\n');
 }
 
 function measure(label: string, path: string, queries: number): ServingBenchRow {
-  // Load: median of a few cold-ish reads (the page cache is warm after the first).
-  const readTimes: number[] = [];
-  for (let i = 0; i < 5; i++) readTimes.push(time(() => readModel(path)));
-  const loadTimes: number[] = [];
+  // Load: a few reads (the page cache is warm after the first).
+  const readModelTimes: Timing[] = [];
+  for (let i = 0; i < 5; i++) readModelTimes.push(time(() => readModel(path)));
+  const loadTimes: Timing[] = [];
   let recommender: Recommender | undefined;
   for (let i = 0; i < 3; i++) loadTimes.push(time(() => (recommender = Recommender.load(path))));
   const served = recommender!;
@@ -116,28 +124,32 @@ function measure(label: string, path: string, queries: number): ServingBenchRow 
     served.recommend([{ artistKey: pick().key, weight: 1 }], 10);
   }
 
-  const similar = summarise(repeat(queries, () => {
-    const artist = pick();
-    return time(() => served.similarArtists(artist, 10));
-  }));
+  const similar = summarise(
+    repeat(queries, () => {
+      const artist = pick();
+      return time(() => served.similarArtists(artist, 10));
+    }),
+  );
 
   const typed = Array.from({ length: queries }, () => autocompleteQuery(pick().name, random));
   const autocomplete = summarise(typed.map((query) => time(() => served.autocomplete(query, 25))));
 
-  const recommend = summarise(repeat(queries, () => {
-    const size = 1 + Math.floor(random() * 20);
-    const taste = Array.from({ length: size }, () => ({
-      artistKey: pick().key,
-      weight: 1 + Math.floor(random() * 50),
-    }));
-    return time(() => served.recommend(taste, 10));
-  }));
+  const recommend = summarise(
+    repeat(queries, () => {
+      const size = 1 + Math.floor(random() * 20);
+      const taste = Array.from({ length: size }, () => ({
+        artistKey: pick().key,
+        weight: 1 + Math.floor(random() * 50),
+      }));
+      return time(() => served.recommend(taste, 10));
+    }),
+  );
 
   return {
     model: label,
     fileMegabytes: statSync(path).size / 1024 ** 2,
-    readModelMs: median(readTimes),
-    loadWithIndexMs: median(loadTimes),
+    readModel: summarise(readModelTimes),
+    loadWithIndex: summarise(loadTimes),
     similar,
     autocomplete,
     recommend,
@@ -210,8 +222,16 @@ function syntheticModel(n: number, k: number, names: string[], seed: number): Mo
       formatVersion: 1,
       createdAt: new Date().toISOString(),
       parameters: {
-        components: k, weighting: 'log1p', seed, maxIterations: 0, tolerance: 0,
-        l1Artist: 0, l2Artist: 0, l1User: 0, l2User: 0, minListeners: 1,
+        components: k,
+        weighting: 'log1p',
+        seed,
+        maxIterations: 0,
+        tolerance: 0,
+        l1Artist: 0,
+        l2Artist: 0,
+        l1User: 0,
+        l2User: 0,
+        minListeners: 1,
       },
       data: { source: 'synthetic:bench', artists: n, users: 0, nonzeros: 0 },
       objective: 0,
@@ -248,27 +268,30 @@ function readNames(path: string): string[] {
   });
 }
 
-function time(action: () => unknown): number {
+function time(action: () => unknown): Timing {
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   action();
-  return performance.now() - start;
+  const wall = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  return { wall, cpu: (cpu.user + cpu.system) / 1000 };
 }
 
-function repeat(times: number, action: () => number): number[] {
+function repeat(times: number, action: () => Timing): Timing[] {
   return Array.from({ length: times }, action);
 }
 
-function summarise(times: number[]): Summary {
-  const sorted = [...times].sort((a, b) => a - b);
+function summarise(timings: Timing[]): Summary {
+  const wall = timings.map((t) => t.wall).sort((a, b) => a - b);
+  const cpu = timings.map((t) => t.cpu).sort((a, b) => a - b);
+  const at = (sorted: number[], q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
   return {
-    median: median(sorted),
-    p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
+    median: at(wall, 0.5),
+    p99: at(wall, 0.99),
+    cpuMedian: at(cpu, 0.5),
+    cpuP99: at(cpu, 0.99),
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
 }
 
 function seeded(seed: number): () => number {

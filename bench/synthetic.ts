@@ -41,8 +41,10 @@ export interface SyntheticRow {
   components: number;
   threads: number | 'default';
   generateSeconds: number;
-  /** Median over the iterations run. */
+  /** Median over the iterations after the first. */
   secondsPerIteration: number;
+  /** CPU seconds of all threads per iteration: what a busy machine cannot inflate. */
+  cpuSecondsPerIteration: number;
   /** Largest resident set size seen, in MB (process.resourceUsage().maxRSS). */
   peakMegabytes: number;
 }
@@ -117,7 +119,13 @@ export function syntheticListening(shape: SyntheticShape): SparseMatrix {
     sortRowByColumn(columnIndices, values, start, end);
   }
 
-  const byUser: SparseMatrix = { rows: users, columns: artists, rowPointers, columnIndices, values };
+  const byUser: SparseMatrix = {
+    rows: users,
+    columns: artists,
+    rowPointers,
+    columnIndices,
+    values,
+  };
   return transposeCsr(byUser);
 }
 
@@ -128,7 +136,13 @@ export function syntheticListening(shape: SyntheticShape): SparseMatrix {
 export async function benchSynthetic(
   options: Partial<BenchSyntheticOptions> = {},
 ): Promise<SyntheticRow> {
-  const settings: BenchSyntheticOptions = { scale: 1, components: 32, iterations: 5, seed: 7, ...options };
+  const settings: BenchSyntheticOptions = {
+    scale: 1,
+    components: 32,
+    iterations: 5,
+    seed: 7,
+    ...options,
+  };
   const started = performance.now();
   const counts = syntheticListening({
     artists: Math.round(FULL_SHAPE.artists * settings.scale),
@@ -141,6 +155,7 @@ export async function benchSynthetic(
   const generateSeconds = (performance.now() - started) / 1000;
 
   const stamps: number[] = [0];
+  const cpuStamps: number[] = [cpuSeconds()];
   await factorize(matrix, {
     components: settings.components,
     maxIterations: settings.iterations,
@@ -151,11 +166,15 @@ export async function benchSynthetic(
     l1User: 0,
     l2User: 0,
     threads: settings.threads,
-    onIteration: (progress) => stamps.push(progress.seconds),
+    onIteration: (progress) => {
+      stamps.push(progress.seconds);
+      cpuStamps.push(cpuSeconds());
+    },
   });
 
   // The first interval includes setup (transpose, shared copies, workers): leave it out.
   const intervals = stamps.slice(2).map((seconds, i) => seconds - stamps[i + 1]);
+  const cpuIntervals = cpuStamps.slice(2).map((seconds, i) => seconds - cpuStamps[i + 1]);
   return {
     artists: matrix.rows,
     users: matrix.columns,
@@ -164,6 +183,9 @@ export async function benchSynthetic(
     threads: settings.threads ?? 'default',
     generateSeconds,
     secondsPerIteration: median(intervals.length > 0 ? intervals : [stamps[1]]),
+    cpuSecondsPerIteration: median(
+      cpuIntervals.length > 0 ? cpuIntervals : [cpuStamps[1] - cpuStamps[0]],
+    ),
     peakMegabytes: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -210,6 +232,12 @@ function xorshift32(seed: number): () => number {
   };
 }
 
+/** User + system CPU seconds of the whole process, worker threads included. */
+function cpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
@@ -218,13 +246,20 @@ function median(values: number[]): number {
 
 function parseArguments(argv: string[]): Partial<BenchSyntheticOptions> {
   const options: Partial<BenchSyntheticOptions> = {};
-  const names = { '--scale': 'scale', '--iterations': 'iterations', '--components': 'components',
-    '--threads': 'threads', '--seed': 'seed' } as const;
+  const names = {
+    '--scale': 'scale',
+    '--iterations': 'iterations',
+    '--components': 'components',
+    '--threads': 'threads',
+    '--seed': 'seed',
+  } as const;
   for (let i = 0; i < argv.length; i += 2) {
     const name = names[argv[i] as keyof typeof names];
     const value = Number(argv[i + 1]);
     if (!name || !Number.isFinite(value) || value <= 0) {
-      console.error(`Bad argument ${argv[i]} ${argv[i + 1] ?? ''}: use ${Object.keys(names).join(', ')}`);
+      console.error(
+        `Bad argument ${argv[i]} ${argv[i + 1] ?? ''}: use ${Object.keys(names).join(', ')}`,
+      );
       process.exit(1);
     }
     options[name] = value;
@@ -234,11 +269,15 @@ function parseArguments(argv: string[]): Partial<BenchSyntheticOptions> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const row = await benchSynthetic(parseArguments(process.argv.slice(2)));
-  console.log('| artists x users (nnz) | k | threads | generate s | s / iteration | peak MB |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log(
+    '| artists x users (nnz) | k | threads | generate s | s / iteration | CPU s / iteration ' +
+      '| peak MB |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   console.log(
     `| ${row.artists} x ${row.users} (${row.nonzeros}) | ${row.components} | ${row.threads} ` +
       `| ${row.generateSeconds.toFixed(1)} | ${row.secondsPerIteration.toFixed(2)} ` +
+      `| ${row.cpuSecondsPerIteration.toFixed(2)} ` +
       `| ${row.peakMegabytes.toFixed(0)} |`,
   );
 }

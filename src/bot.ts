@@ -16,6 +16,10 @@ import type { RetrainControl } from './interactions/retrainControl.ts';
 import { ServingModel } from './interactions/servingModel.ts';
 import { createLogger, getLogger, setRootLogger } from './logger.ts';
 import { Recommender } from './model/recommender.ts';
+import { prepareServingModel } from './retrain/prepare.ts';
+import { createRetrainer } from './retrain/retrainer.ts';
+import type { Retrainer } from './retrain/retrainer.ts';
+import { RetrainScheduleError } from './retrain/schedule.ts';
 import { openStorage } from './storage/storage.ts';
 import type { Storage } from './storage/storage.ts';
 import { runConsole } from './transports/console.ts';
@@ -71,8 +75,10 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     new ServingModel(options.recommender ?? Recommender.load(config.modelPath));
   const ownsStorage = options.storage === undefined;
   const storage = options.storage ?? openStorage(config.databasePath);
-  const dispatcher = createDispatcher({ config, servingModel, storage, logger: logger.child(
-    { area: 'commands' }), ...(options.retrain === undefined ? {} : { retrain: options.retrain }) });
+  const dispatcher = createDispatcher({
+    config, servingModel, storage, logger: logger.child({ area: 'commands' }),
+    ...(options.retrain === undefined ? {} : { retrain: options.retrain }),
+  });
 
   const client = createDiscordClient(config.discordApiUrl);
   attachDispatcher(client, dispatcher, logger);
@@ -143,29 +149,47 @@ export async function main(): Promise<number> {
 
   let servingModel: ServingModel;
   let storage: Storage;
+  let retrain: Retrainer;
+  let modelPath = config.modelPath;
   try {
-    servingModel = new ServingModel(loadModel(config.modelPath));
     storage = openDatabase(config.databasePath);
+    // MODEL_PATH pins a model; otherwise the newest retrained one, one trained now, or the default.
+    const retrainSettings = { databasePath: config.databasePath, logger: getLogger('retrain') };
+    if (process.env.MODEL_PATH?.trim()) {
+      servingModel = new ServingModel(loadModel(modelPath));
+    } else {
+      const prepared = await prepareServingModel(retrainSettings).catch((error: Error) => {
+        throw new StartupError(`Cannot prepare a model to serve: ${error.message}`);
+      });
+      servingModel = new ServingModel(prepared.recommender);
+      modelPath = prepared.path;
+    }
+    retrain = createRetrainer({ ...retrainSettings, servingModel, cron: config.retrainCron,
+      timezone: config.retrainTimezone });
   } catch (error) {
-    if (!(error instanceof StartupError)) throw error;
+    if (!(error instanceof StartupError) && !(error instanceof RetrainScheduleError)) throw error;
     process.stderr.write(`${error.message}\n`);
     return 1;
   }
-  logger.info({ model: config.modelPath, artists: servingModel.current.artistCount,
-    database: config.databasePath }, 'model and database loaded');
-
-  // TODO: create the nightly retrainer here (src/retrain) and pass it as `retrain` once its
-  // API settles; until then `/model retrain` says retraining is not set up in this process.
+  logger.info({ model: modelPath, artists: servingModel.current.artistCount,
+    database: config.databasePath, nextRetrain: retrain.status().nextRun },
+  'model and database loaded');
 
   if (consoleMode) {
-    const dispatcher = createDispatcher({ config, servingModel, storage,
+    const dispatcher = createDispatcher({ config, servingModel, storage, retrain,
       logger: getLogger('commands') });
-    const onSignal = () => process.stdin.destroy();
+    // A signal ends the console like EOF (on a terminal, Ctrl-C reaches readline instead).
+    const stopConsole = new AbortController();
+    const onSignal = () => stopConsole.abort();
+    process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      await runConsole({ dispatcher, input: process.stdin, output: process.stdout });
+      await runConsole({ dispatcher, input: process.stdin, output: process.stdout,
+        signal: stopConsole.signal });
     } finally {
+      process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      retrain.stop();
       storage.close();
     }
     return 0;
@@ -173,9 +197,10 @@ export async function main(): Promise<number> {
 
   let bot: RunningBot;
   try {
-    bot = await startBot({ config, servingModel, storage, logger });
+    bot = await startBot({ config, servingModel, storage, logger, retrain });
   } catch (error) {
     logger.error({ err: error }, 'could not connect to Discord');
+    retrain.stop();
     storage.close();
     return 1;
   }
@@ -187,6 +212,7 @@ export async function main(): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });
+  retrain.stop();
   storage.close();
   return 0;
 }

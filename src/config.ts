@@ -34,7 +34,8 @@ export class ConfigError extends Error {
   readonly problems: string[];
 
   constructor(problems: string[]) {
-    super(`Configuration problems (see .env.example):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    const list = problems.map((problem) => `  - ${problem}`).join('\n');
+    super(`Configuration problems (see .env.example):\n${list}`);
     this.problems = problems;
   }
 }
@@ -107,7 +108,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const values = parsed.data;
   return {
     ...(values.DISCORD_TOKEN === undefined ? {} : { discordToken: values.DISCORD_TOKEN }),
-    ...(values.DISCORD_CLIENT_ID === undefined ? {} : { discordClientId: values.DISCORD_CLIENT_ID }),
+    ...(values.DISCORD_CLIENT_ID === undefined ? {}
+      : { discordClientId: values.DISCORD_CLIENT_ID }),
     ...(values.DISCORD_GUILD_ID === undefined ? {} : { discordGuildId: values.DISCORD_GUILD_ID }),
     databasePath: values.DATABASE_PATH ?? DEFAULT_DATABASE_PATH,
     modelPath: values.MODEL_PATH ?? servingModelPath(env),

@@ -30,24 +30,29 @@ const REDACT_PATHS = [
   'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
 ];
 
-function scrubbing(destination: DestinationStream, secrets: string[]): DestinationStream {
-  if (secrets.length === 0) return destination;
+type Format = (line: string) => string;
+
+/** A destination that formats each line (pretty or as is) and scrubs every secret from it. */
+function scrubbing(destination: DestinationStream, secrets: string[], format: Format)
+  : DestinationStream {
   return {
     write(line: string) {
-      let clean = line;
+      let clean = format(line);
       for (const secret of secrets) clean = clean.split(secret).join(REDACTED);
       destination.write(clean);
     },
   };
 }
 
-function prettyStream(destination: DestinationStream): DestinationStream | undefined {
+function prettyFormat(): Format | undefined {
   // pino-pretty is a development dependency: production installs log JSON.
   try {
     const require = createRequire(import.meta.url);
-    const pretty = require('pino-pretty') as (options: object) => DestinationStream;
-    return pretty({ destination, colorize: true, translateTime: 'SYS:HH:MM:ss',
-      ignore: 'pid,hostname', sync: true });
+    const { prettyFactory } = require('pino-pretty') as {
+      prettyFactory: (options: object) => (line: string) => string;
+    };
+    return prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss',
+      ignore: 'pid,hostname' });
   } catch {
     return undefined;
   }
@@ -66,8 +71,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const raw: DestinationStream = typeof target === 'number'
     ? pino.destination({ dest: target, sync: true })
     : target;
-  const safe = scrubbing(raw, secrets);
-  const output = (options.pretty ?? isTerminal) ? (prettyStream(safe) ?? safe) : safe;
+  const pretty = (options.pretty ?? isTerminal) ? prettyFormat() : undefined;
+  const output = scrubbing(raw, secrets, pretty ?? ((line) => line));
   return pino({
     level: options.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: REDACTED },

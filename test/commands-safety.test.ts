@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { SlashCommandBuilder } from 'discord.js';
 import type { BotCommand } from '../src/interactions/command.ts';
 import type { Reply } from '../src/interactions/reply.ts';
-import { ALICE, BOB, allComponents, commandHarness } from './support/commandHarness.ts';
+import { escapeMarkdown, truncate } from '../src/interactions/text.ts';
+import { lookupKey } from '../src/model/lookupKey.ts';
+import { Recommender } from '../src/model/recommender.ts';
+import {
+  ALICE, BOB, allComponents, buttonLabels, commandHarness,
+} from './support/commandHarness.ts';
+import { tinyModel } from './support/tinyModel.ts';
 
 const HOSTILE = [
   '',
@@ -208,4 +214,64 @@ test('unknown commands and stale buttons get a clear private answer', async () =
     memberCanManageGuild: false });
   assert.equal(stale.ephemeral, true);
   assert.match(stale.content ?? '', /not in the current model/);
+});
+
+test('/recommend asks the transport to defer before folding in, but not for a private answer',
+  async () => {
+    const bot = commandHarness();
+    let deferrals = 0;
+    const defer = async () => { deferrals += 1; };
+
+    const empty = await bot.dispatcher.handle(bot.request('/recommend'), { defer });
+    assert.equal(empty.ephemeral, true);
+    assert.equal(deferrals, 0);
+
+    await bot.run('/taste add artist:Muse');
+    const picks = await bot.dispatcher.handle(bot.request('/recommend'), { defer });
+    assert.ok(picks.embeds);
+    assert.equal(deferrals, 1);
+
+    await bot.dispatcher.handle(bot.request('/similar artist:Muse'), { defer });
+    assert.equal(deferrals, 1);
+  });
+
+test('artists with very long or id-like names round-trip through autocomplete and buttons',
+  async () => {
+    const bot = commandHarness();
+    const data = tinyModel();
+    const longName = `The ${'Very '.repeat(40)}Long Band`;
+    data.artists = data.artists.map((artist) => {
+      if (artist.name === 'Muse') return { ...artist, name: longName, key: lookupKey(longName) };
+      if (artist.name === 'Coldplay') return { ...artist, name: '#1001', key: lookupKey('#1001') };
+      return artist;
+    });
+    bot.servingModel.swap(new Recommender(data));
+
+    for (const [typed, expected] of [['the very very', longName], ['#100', '#1001']]) {
+      const choice = bot.autocomplete('similar', 'artist', typed)
+        .find((candidate) => candidate.name.startsWith(expected.slice(0, 20)));
+      assert.ok(choice, `no choice for ${typed}`);
+      assert.ok(choice.value.length <= 100);
+      const reply = await bot.runRaw('similar', { artist: choice.value });
+      assert.equal(reply.embeds?.[0]?.title,
+        truncate(`Artists similar to ${escapeMarkdown(expected)}`, 256));
+
+      // The "Add" button's custom id fits and adds the right artist.
+      const added = await bot.press(reply, { label: buttonLabels(reply)[0] ?? '' });
+      assert.match(added.content ?? '', /Added/);
+    }
+    assert.deepEqual(bot.storage.listTaste(ALICE.id).map((entry) => entry.artistName).sort(),
+      ['#1001', longName].sort());
+  });
+
+test('markdown in names is escaped in embed titles too (titles render markdown)', async () => {
+  const bot = commandHarness();
+  const data = tinyModel();
+  data.artists = data.artists.map((artist) => artist.name === 'Slayer'
+    ? { ...artist, name: '__Sl*ayer__', key: lookupKey('__Sl*ayer__') } : artist);
+  bot.servingModel.swap(new Recommender(data));
+  const reply = await bot.run('/similar artist:__Sl*ayer__');
+  assert.equal(reply.embeds?.[0]?.title, 'Artists similar to \\_\\_Sl\\*ayer\\_\\_');
+  const picks = await bot.run('/similar artist:Metallica');
+  assert.match(picks.embeds?.[0]?.description ?? '', /\\_\\_Sl\\\*ayer\\_\\_/);
 });

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Recommender } from '../src/model/recommender.ts';
 import { TASTE_PAGE_SIZE } from '../src/commands/taste.ts';
+import { escapeMarkdown } from '../src/interactions/text.ts';
 import type { RetrainControl, RetrainStatus } from '../src/interactions/retrainControl.ts';
 import {
   ALICE, BOB, buttonLabels, commandHarness, numberedLines, selectMenu,
@@ -101,7 +102,7 @@ test('picking a result from the menu shows its neighbours in place', async () =>
   const chosen = menu?.options[1]?.label ?? '';
   const next = await bot.press(reply, { select: 1 });
   assert.equal(next.update, true);
-  assert.equal(next.embeds?.[0]?.title, `Artists similar to ${chosen}`);
+  assert.equal(next.embeds?.[0]?.title, `Artists similar to ${escapeMarkdown(chosen)}`);
   assert.equal(numberedLines(next).length, 5);
 });
 

@@ -112,3 +112,15 @@ test('the logger honours the level and tags the area', () => {
   assert.deepEqual([JSON.parse(lines[0] ?? '{}').area, JSON.parse(lines[0] ?? '{}').msg],
     ['retrain', 'shown']);
 });
+
+test('pretty output (as on a terminal) is scrubbed as well', () => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', secrets: [TOKEN], pretty: true,
+    destination: { write: (line: string) => { lines.push(line); } } });
+  logger.child({ area: 'bot' }).info({ detail: `Bot ${TOKEN}` }, `hello ${TOKEN}`);
+  assert.equal(lines.length, 1);
+  assert.ok(!lines[0]?.includes(TOKEN));
+  assert.match(lines[0] ?? '', /INFO/);
+  assert.match(lines[0] ?? '', /hello \[redacted\]/);
+  assert.throws(() => JSON.parse(lines[0] ?? ''), 'pretty output is not JSON');
+});

@@ -14,7 +14,7 @@ import { ButtonStyle, ComponentType } from 'discord.js';
 import { COMMANDS } from '../src/commands/index.ts';
 import { writeModel } from '../src/model/modelFile.ts';
 import {
-  ConsoleSession, helpText, parseCommandLine, plainText, renderReply, runConsole,
+  ConsoleSession, helpText, parseCommandLine, plainText, relativeTime, renderReply, runConsole,
 } from '../src/transports/console.ts';
 import { ALICE, commandHarness } from './support/commandHarness.ts';
 import { tinyModel } from './support/tinyModel.ts';
@@ -67,8 +67,9 @@ test('bad lines get a message saying what is wrong', () => {
 
 test('replies render as text with numbered actions for buttons and menu entries', () => {
   const rendered = renderReply({
-    content: 'Added **Sigur Rós** \\(weight 3\\) <t:0:R>',
-    embeds: [{ title: 'Artists similar to Björk', description: '**1.** [**Sigur Rós**](https://x.example) `██░` 92%',
+    content: 'Added **Sigur Rós** \\(weight 3\\) <t:0:f>',
+    embeds: [{ title: 'Artists similar to Björk',
+      description: '**1.** [**Sigur Rós**](https://x.example) `██░` 92%',
       fields: [{ name: 'Artists', value: '31' }], footer: { text: 'model' } }],
     components: [
       { type: ComponentType.ActionRow, components: [
@@ -96,6 +97,9 @@ test('replies render as text with numbered actions for buttons and menu entries'
     { label: 'Portishead', customId: 'similar:pick:10', values: ['portishead'] },
   ]);
   assert.equal(plainText('\\*NSYNC \\[x\\]'), '*NSYNC [x]');
+  assert.equal(relativeTime(Date.UTC(2026, 0, 1, 3), Date.UTC(2026, 0, 1)), 'in 3 hours');
+  assert.equal(relativeTime(Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1, 0, 1)), '1 minute ago');
+  assert.equal(relativeTime(Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 2)), '1 year ago');
 });
 
 test('a console session runs commands and presses numbered actions', async () => {
@@ -132,6 +136,23 @@ test('runConsole answers piped lines and ends at EOF', async () => {
   assert.match(text, /> \/taste add artist:Muse weight:2\n.*Added \*?\*?Muse/s);
   assert.match(text, /1\. Muse · weight 2/);
   assert.ok(helpText(COMMANDS).includes('/forget-me'));
+});
+
+test('runConsole stops when its signal aborts, though input stays open', async () => {
+  const bot = commandHarness();
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let text = '';
+  output.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+  const stop = new AbortController();
+  const done = runConsole({ dispatcher: bot.dispatcher, input, output, user: ALICE,
+    signal: stop.signal });
+  input.write('/model\n');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  stop.abort();
+  await done;
+  assert.match(text, /Serving model/);
+  assert.equal(input.writableEnded, false);
 });
 
 test('npm start without a token opens the console and answers piped commands', async () => {

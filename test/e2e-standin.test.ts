@@ -106,7 +106,9 @@ describe('fake Discord with a bare discord.js client', () => {
         return;
       }
       case 'file': {
-        const file = new AttachmentBuilder(Buffer.from('artist,score\nDrake,1\n'), { name: 'picks.csv' });
+        const file = new AttachmentBuilder(Buffer.from('artist,score\nDrake,1\n'), {
+          name: 'picks.csv',
+        });
         await interaction.reply({ content: 'here', files: [file] });
         return;
       }
@@ -132,10 +134,17 @@ describe('fake Discord with a bare discord.js client', () => {
     assert.equal(client.user?.id, applicationId);
     assert.ok(client.guilds.cache.has(discord.defaultGuildId!));
     const commands = [
-      { name: 'echo', description: 'echo', options: [{ name: 'text', description: 't', type: 3, required: true }] },
+      {
+        name: 'echo',
+        description: 'echo',
+        options: [{ name: 'text', description: 't', type: 3, required: true }],
+      },
     ];
     const registered = await client.application!.commands.set(commands);
-    assert.deepEqual(discord.registeredCommands?.map((command) => command.name), ['echo']);
+    assert.deepEqual(
+      discord.registeredCommands?.map((command) => command.name),
+      ['echo'],
+    );
     assert.equal(discord.registeredCommands?.[0].options[0].name, 'text');
     assert.equal(registered.first()?.name, 'echo');
   });
@@ -239,7 +248,10 @@ describe('fake Discord with a bare discord.js client', () => {
       options: [{ name: 'text', type: 3, value: 'sent while away' }],
     });
     await discord.waitForResume();
-    assert.equal((await missed).message?.content, `sent while away (guild ${discord.defaultGuildId})`);
+    assert.equal(
+      (await missed).message?.content,
+      `sent while away (guild ${discord.defaultGuildId})`,
+    );
 
     const afterResume = await discord.sendCommand({
       name: 'echo',
@@ -247,6 +259,17 @@ describe('fake Discord with a bare discord.js client', () => {
     });
     assert.match(afterResume.message!.content, /^after/);
     assert.equal(discord.identifyCount, 1, 'resumed, not re-identified');
+  });
+
+  test('an invalidated session makes the client identify again, and it still answers', async () => {
+    const identified = discord.identifyCount;
+    discord.dropConnection(4000, { invalidateSession: true });
+    await discord.waitForIdentify(identified + 1, 15_000);
+    const exchange = await discord.sendCommand({
+      name: 'echo',
+      options: [{ name: 'text', type: 3, value: 'new session' }],
+    });
+    assert.match(exchange.message!.content, /^new session/);
   });
 
   test('every recorded request hit a known route', () => {
@@ -275,7 +298,8 @@ describe('fake Discord refusals', () => {
       const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
       socket.on('message', (raw) => {
         const message = JSON.parse(raw.toString());
-        if (message.op === 10) socket.send(JSON.stringify({ op: 2, d: { token: 'nope', intents: 0 } }));
+        if (message.op === 10)
+          socket.send(JSON.stringify({ op: 2, d: { token: 'nope', intents: 0 } }));
       });
       assert.equal(await closed, 4004);
       assert.equal(discord.identifyCount, 0);
@@ -296,7 +320,10 @@ describe('fake Discord refusals', () => {
 describe('messageLimitViolations', () => {
   test('accepts a message at the limits and rejects one past them', () => {
     const field = { name: 'n'.repeat(256), value: 'v'.repeat(1024) };
-    const atLimits = { content: 'c'.repeat(2000), embeds: [{ title: 't'.repeat(256), fields: [field] }] };
+    const atLimits = {
+      content: 'c'.repeat(2000),
+      embeds: [{ title: 't'.repeat(256), fields: [field] }],
+    };
     assert.deepEqual(messageLimitViolations(atLimits), []);
 
     const fields = Array.from({ length: 26 }, () => ({ name: 'a', value: 'b' }));

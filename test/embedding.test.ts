@@ -75,7 +75,10 @@ test('an artist with zero factors keeps a zero embedding row', () => {
 });
 
 test('an embedding for the wrong shapes is a RangeError', () => {
-  assert.throws(() => similarityEmbedding(new Float32Array(5), new Float32Array(6), 3, 3, 2), RangeError);
+  assert.throws(
+    () => similarityEmbedding(new Float32Array(5), new Float32Array(6), 3, 3, 2),
+    RangeError,
+  );
 });
 
 test('gram is F^T F computed entry by entry', () => {

@@ -121,7 +121,7 @@ function plantedListening(seed: number): ListeningData {
   };
 }
 
-test('evaluateMethods: item-kNN finds held-out artists of the planted groups far better', async () => {
+test('evaluateMethods: item-kNN finds held-out planted-group artists far better', async () => {
   const data = plantedListening(3);
   const results = await evaluateMethods(
     data,

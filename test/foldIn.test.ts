@@ -23,7 +23,12 @@ function randomModel(n: number, k: number, seed: number): ModelData {
     }
   }
   model.artists = Array.from({ length: n }, (_, i) => ({
-    id: i, name: `A${i}`, key: `a${i}`, listeners: 1, tags: [], url: null,
+    id: i,
+    name: `A${i}`,
+    key: `a${i}`,
+    listeners: 1,
+    tags: [],
+    url: null,
   }));
   model.components = k;
   model.artistFactors = W;
@@ -33,8 +38,13 @@ function randomModel(n: number, k: number, seed: number): ModelData {
 }
 
 /** The full objective 0.5||x - W u||^2 + l1 sum u + 0.5 l2 ||u||^2, straight from W. */
-function fullObjective(model: ModelData, x: Float64Array, u: ArrayLike<number>, l1: number,
-  l2: number): number {
+function fullObjective(
+  model: ModelData,
+  x: Float64Array,
+  u: ArrayLike<number>,
+  l1: number,
+  l2: number,
+): number {
   const k = model.components;
   let value = 0;
   for (let i = 0; i < model.artists.length; i++) {
@@ -69,7 +79,8 @@ function bruteForce(model: ModelData, x: Float64Array, l1: number, l2: number): 
       support.forEach((c, s) => WS.set(i, s, model.artistFactors[i * k + c]));
     }
     const lhs = WS.transpose().mmul(WS).add(Matrix.eye(support.length).mul(l2));
-    const rhs = WS.transpose().mmul(Matrix.columnVector(Array.from(x)))
+    const rhs = WS.transpose()
+      .mmul(Matrix.columnVector(Array.from(x)))
       .sub(Matrix.columnVector(new Array(support.length).fill(l1)));
     let uS: Matrix;
     try {
@@ -90,8 +101,13 @@ function bruteForce(model: ModelData, x: Float64Array, l1: number, l2: number): 
 }
 
 /** Projected gradient descent with step 1/L (L = Frobenius bound on G + l2 I), run long. */
-function projectedGradient(model: ModelData, x: Float64Array, l1: number, l2: number,
-  steps: number): Float64Array {
+function projectedGradient(
+  model: ModelData,
+  x: Float64Array,
+  l1: number,
+  l2: number,
+  steps: number,
+): Float64Array {
   const n = model.artists.length;
   const k = model.components;
   const W = model.artistFactors;
@@ -99,7 +115,8 @@ function projectedGradient(model: ModelData, x: Float64Array, l1: number, l2: nu
   let lipschitz = l2;
   const gram = new Float64Array(k * k);
   for (let i = 0; i < n; i++) {
-    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) gram[a * k + b] += W[i * k + a] * W[i * k + b];
+    for (let a = 0; a < k; a++)
+      for (let b = 0; b < k; b++) gram[a * k + b] += W[i * k + a] * W[i * k + b];
   }
   lipschitz += Math.sqrt(gram.reduce((sum, value) => sum + value * value, 0));
   for (let step = 0; step < steps; step++) {
@@ -134,7 +151,10 @@ test('no entries, or only zero weights, give the zero vector', () => {
 
 test('a hip-hop taste loads mostly on the hip-hop component', () => {
   const model = tinyModel();
-  const u = foldIn(model, [{ index: 0, weight: 1 }, { index: 1, weight: 1 }]);
+  const u = foldIn(model, [
+    { index: 0, weight: 1 },
+    { index: 1, weight: 1 },
+  ]);
   assert.equal(u.length, 4);
   assert.ok(u.every((value) => value >= 0));
   assert.ok(u[0] > 0.05, `u = ${u}`);
@@ -142,14 +162,22 @@ test('a hip-hop taste loads mostly on the hip-hop component', () => {
 });
 
 test('matches the exact solution by support enumeration on k = 3', () => {
-  for (const [seed, l1, l2] of [[1, 0, 0], [2, 0, 0.1], [3, 0.2, 0], [4, 0.05, 0.5], [5, 0, 0]]) {
+  for (const [seed, l1, l2] of [
+    [1, 0, 0],
+    [2, 0, 0.1],
+    [3, 0.2, 0],
+    [4, 0.05, 0.5],
+    [5, 0, 0],
+  ]) {
     const model = randomModel(20, 3, seed);
     const entries = randomEntries(20, 4, seed);
     const u = foldIn(model, entries, { l1, l2, tolerance: 1e-10, maxSweeps: 10_000 });
     const expected = bruteForce(model, denseTaste(20, entries), l1, l2);
     for (let c = 0; c < 3; c++) {
-      assert.ok(Math.abs(u[c] - expected[c]) < 1e-6,
-        `seed ${seed}: u = ${Array.from(u)}, exact = ${expected}`);
+      assert.ok(
+        Math.abs(u[c] - expected[c]) < 1e-6,
+        `seed ${seed}: u = ${Array.from(u)}, exact = ${expected}`,
+      );
     }
   }
 });
@@ -177,7 +205,10 @@ test('matches long projected gradient on k = 8, and the default tolerance is clo
 
 test('penalties default to the model header', () => {
   const model = tinyModel();
-  const entries = [{ index: 8, weight: 2 }, { index: 9, weight: 1 }];
+  const entries = [
+    { index: 8, weight: 2 },
+    { index: 9, weight: 1 },
+  ];
   const defaults = foldIn(model, entries);
   const explicit = foldIn(model, entries, model.meta.foldIn);
   assert.deepEqual(Array.from(defaults), Array.from(explicit));
@@ -189,9 +220,11 @@ test('penalties default to the model header', () => {
 
 test('a large l1 penalty gives the zero vector; repeated entries add up', () => {
   const model = tinyModel();
-  assert.deepEqual(Array.from(foldIn(model, [{ index: 0, weight: 1 }], { l1: 1e6 })),
-    [0, 0, 0, 0]);
-  const twice = foldIn(model, [{ index: 3, weight: 1 }, { index: 3, weight: 1 }]);
+  assert.deepEqual(Array.from(foldIn(model, [{ index: 0, weight: 1 }], { l1: 1e6 })), [0, 0, 0, 0]);
+  const twice = foldIn(model, [
+    { index: 3, weight: 1 },
+    { index: 3, weight: 1 },
+  ]);
   const double = foldIn(model, [{ index: 3, weight: 2 }]);
   for (let c = 0; c < 4; c++) assert.ok(Math.abs(twice[c] - double[c]) < 1e-12);
 });

@@ -68,14 +68,24 @@ test('encode then decode gives back the same model', () => {
 test('null urls, empty tags and odd characters survive a round trip', () => {
   const model = tinyModel();
   model.artists[0] = { ...model.artists[0], url: null, tags: [] };
-  model.artists[1] = { ...model.artists[1], name: 'Sigur Rós 🎵 ​', tags: ['a', '', 'post-rock'] };
+  model.artists[1] = {
+    ...model.artists[1],
+    name: 'Sigur Rós 🎵 \u200b',
+    tags: ['a', '', 'post-rock'],
+  };
   model.artists[2] = { ...model.artists[2], id: 9_007_199_254_740_991 };
   const decoded = decodeModel(encodeModel(model));
   assert.equal(decoded.artists[0].url, null);
   assert.deepEqual(decoded.artists[0].tags, []);
-  assert.equal(decoded.artists[1].name, 'Sigur Rós 🎵 ​');
+  assert.equal(decoded.artists[1].name, 'Sigur Rós 🎵 \u200b');
   assert.deepEqual(decoded.artists[1].tags, ['a', '', 'post-rock']);
   assert.equal(decoded.artists[2].id, 9_007_199_254_740_991);
+});
+
+test('a header with non-ASCII text round-trips', () => {
+  const model = tinyModel();
+  model.meta.data.source = 'sqlite:/home/zoë/東方神起/bot.sqlite';
+  assert.equal(decodeModel(encodeModel(model)).meta.data.source, model.meta.data.source);
 });
 
 test('separator characters inside names are replaced, not allowed to shift fields', () => {
@@ -107,8 +117,10 @@ test('a misaligned buffer is copied into aligned arrays', () => {
 test('encoding refuses arrays whose sizes disagree with the counts', () => {
   const model = tinyModel();
   model.artistFactors = model.artistFactors.subarray(1);
-  assert.throws(() => encodeModel(model), (error: Error) =>
-    error instanceof ModelFileError && /artistFactors/.test(error.message));
+  assert.throws(
+    () => encodeModel(model),
+    (error: Error) => error instanceof ModelFileError && /artistFactors/.test(error.message),
+  );
   const gram = tinyModel();
   gram.artistGram = new Float64Array(3);
   assert.throws(() => encodeModel(gram), /artistGram/);
@@ -117,9 +129,13 @@ test('encoding refuses arrays whose sizes disagree with the counts', () => {
 test('decoding refuses wrong magic, other versions, truncation and corruption', () => {
   const bytes = encodeModel(tinyModel());
   const refuses = (buffer: Buffer, pattern: RegExp) =>
-    assert.throws(() => decodeModel(buffer, 'x.nmf'), (error: Error) =>
-      error instanceof ModelFileError && error.message.startsWith('x.nmf: ') &&
-      pattern.test(error.message));
+    assert.throws(
+      () => decodeModel(buffer, 'x.nmf'),
+      (error: Error) =>
+        error instanceof ModelFileError &&
+        error.message.startsWith('x.nmf: ') &&
+        pattern.test(error.message),
+    );
 
   const magic = Buffer.from(bytes);
   magic.write('PNGPNGPN', 0, 'ascii');
@@ -146,21 +162,72 @@ test('decoding refuses wrong magic, other versions, truncation and corruption', 
 test('decoding refuses headers whose counts disagree with the sections', () => {
   const bytes = encodeModel(tinyModel());
   const refuses = (buffer: Buffer, pattern: RegExp) =>
-    assert.throws(() => decodeModel(buffer), (error: Error) =>
-      error instanceof ModelFileError && pattern.test(error.message));
+    assert.throws(
+      () => decodeModel(buffer),
+      (error: Error) => error instanceof ModelFileError && pattern.test(error.message),
+    );
 
-  refuses(withHeader(bytes, (h) => { h.artists += 1; }), /expected/);
-  refuses(withHeader(bytes, (h) => { h.components = 5; }), /expected|components/);
-  refuses(withHeader(bytes, (h) => { h.components = 0; }), /component count/);
-  refuses(withHeader(bytes, (h) => { h.sections.pop(); }), /similarityEmbedding/);
-  refuses(withHeader(bytes, (h) => { h.sections[3].offset += 4; }), /offset|expected|truncated/);
-  refuses(withHeader(bytes, (h) => { h.sections[2].byteLength -= 1; }), /fields|offset/);
+  refuses(
+    withHeader(bytes, (h) => {
+      h.artists += 1;
+    }),
+    /expected/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.components = 5;
+    }),
+    /expected|components/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.components = 0;
+    }),
+    /component count/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.sections.pop();
+    }),
+    /similarityEmbedding/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.sections[3].offset += 4;
+    }),
+    /offset|expected|truncated/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.sections[2].byteLength -= 1;
+    }),
+    /fields|offset/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      delete h.meta.foldIn;
+    }),
+    /foldIn/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.meta.foldIn.l2 = -1;
+    }),
+    /fold-in/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.meta.parameters.components = 9;
+    }),
+    /parameters say 9/,
+  );
   // The forged-header helper itself keeps a valid file valid.
   assertSameModel(decodeModel(withHeader(bytes, () => {})), tinyModel());
 });
 
-test('writeModel then readModel round-trips and leaves no temporary file', withTempDir(
-  async (dir) => {
+test(
+  'writeModel then readModel round-trips and leaves no temporary file',
+  withTempDir(async (dir) => {
     const path = join(dir, 'model.nmf');
     await writeModel(path, tinyModel());
     assertSameModel(readModel(path), tinyModel());
@@ -172,49 +239,76 @@ test('writeModel then readModel round-trips and leaves no temporary file', withT
     await writeModel(path, changed);
     assert.equal(readModel(path).meta.iterations, 99);
     assert.deepEqual(readdirSync(dir), ['model.nmf']);
-  },
-));
+  }),
+);
 
-test('a failed write leaves the previous file untouched', withTempDir(async (dir) => {
-  const path = join(dir, 'model.nmf');
-  await writeModel(path, tinyModel());
-  const before = readFileSync(path);
-  const broken = tinyModel();
-  broken.similarityEmbedding = new Float32Array(5);
-  await assert.rejects(writeModel(path, broken), ModelFileError);
-  assert.ok(readFileSync(path).equals(before));
-  assert.deepEqual(readdirSync(dir), ['model.nmf']);
+test(
+  'a failed write leaves the previous file untouched',
+  withTempDir(async (dir) => {
+    const path = join(dir, 'model.nmf');
+    await writeModel(path, tinyModel());
+    const before = readFileSync(path);
+    const broken = tinyModel();
+    broken.similarityEmbedding = new Float32Array(5);
+    await assert.rejects(writeModel(path, broken), ModelFileError);
+    assert.ok(readFileSync(path).equals(before));
+    assert.deepEqual(readdirSync(dir), ['model.nmf']);
 
-  await assert.rejects(writeModel(join(dir, 'missing', 'model.nmf'), tinyModel()),
-    (error: Error) => error instanceof ModelFileError && /missing/.test(error.message));
-}));
+    await assert.rejects(
+      writeModel(join(dir, 'missing', 'model.nmf'), tinyModel()),
+      (error: Error) => error instanceof ModelFileError && /missing/.test(error.message),
+    );
+  }),
+);
 
-test('readModel names the file when it is missing or not a model', withTempDir((dir) => {
-  const missing = join(dir, 'nope.nmf');
-  assert.throws(() => readModel(missing), (error: Error) =>
-    error instanceof ModelFileError && error.message === `${missing}: no such file`);
-  const text = join(dir, 'notes.txt');
-  writeFileSync(text, 'hello, this is not a model file at all');
-  assert.throws(() => readModel(text), (error: Error) =>
-    error instanceof ModelFileError && error.message.includes(text));
-  assert.throws(() => readModel(dir), ModelFileError);
-}));
+test(
+  'readModel names the file when it is missing or not a model',
+  withTempDir((dir) => {
+    const missing = join(dir, 'nope.nmf');
+    assert.throws(
+      () => readModel(missing),
+      (error: Error) =>
+        error instanceof ModelFileError && error.message === `${missing}: no such file`,
+    );
+    const text = join(dir, 'notes.txt');
+    writeFileSync(text, 'hello, this is not a model file at all');
+    assert.throws(
+      () => readModel(text),
+      (error: Error) => error instanceof ModelFileError && error.message.includes(text),
+    );
+    assert.throws(() => readModel(dir), ModelFileError);
+  }),
+);
 
-test('servingModelPath: MODEL_PATH, else the newest retrained model by name, else default',
+test(
+  'servingModelPath: MODEL_PATH, else the newest retrained model by name, else default',
   withTempDir((dir) => {
     assert.equal(servingModelPath({ MODEL_PATH: '/srv/a.nmf' }, dir), '/srv/a.nmf');
-    assert.equal(servingModelPath({ MODEL_PATH: 'rel/a.nmf' }, dir), join(process.cwd(), 'rel/a.nmf'));
+    assert.equal(
+      servingModelPath({ MODEL_PATH: 'rel/a.nmf' }, dir),
+      join(process.cwd(), 'rel/a.nmf'),
+    );
     assert.equal(servingModelPath({}, dir), DEFAULT_MODEL_PATH);
     assert.equal(servingModelPath({}, join(dir, 'missing')), DEFAULT_MODEL_PATH);
-    for (const name of ['model-20260101T030000Z.nmf', 'model-20260102T030000Z.nmf',
-      'model-20260103T030000Z.nmf.tmp', 'notes.nmf', 'model-2026.nmf']) {
+    for (const name of [
+      'model-20260101T030000Z.nmf',
+      'model-20260102T030000Z.nmf',
+      'model-20260103T030000Z.nmf.tmp',
+      'notes.nmf',
+      'model-2026.nmf',
+    ]) {
       writeFileSync(join(dir, name), '');
     }
     assert.equal(servingModelPath({}, dir), join(dir, 'model-20260102T030000Z.nmf'));
-    assert.equal(servingModelPath({ MODEL_PATH: '  ' }, dir), join(dir, 'model-20260102T030000Z.nmf'));
+    assert.equal(
+      servingModelPath({ MODEL_PATH: '  ' }, dir),
+      join(dir, 'model-20260102T030000Z.nmf'),
+    );
     assert.ok(DEFAULT_MODEL_PATH.endsWith(join('models', 'default.nmf')));
     assert.ok(RETRAINED_MODEL_DIR.endsWith(join('models', 'retrained')));
-    assert.equal(join(DEFAULT_MODEL_PATH, '..', '..', 'package.json'),
-      join(process.cwd(), 'package.json'));
+    assert.equal(
+      join(DEFAULT_MODEL_PATH, '..', '..', 'package.json'),
+      join(process.cwd(), 'package.json'),
+    );
   }),
 );

@@ -108,7 +108,10 @@ function squaredNorm(denseX: number[][]): number {
 
 test('the objective never increases from one iteration to the next', async () => {
   const seen: NmfProgress[] = [];
-  await factorize(planted.matrix, options({ l1Artist: 0.01, l2User: 0.1, onIteration: (p) => seen.push(p) }));
+  await factorize(
+    planted.matrix,
+    options({ l1Artist: 0.01, l2User: 0.1, onIteration: (p) => void seen.push(p) }),
+  );
 
   assert.ok(seen.length > 10);
   for (let i = 1; i < seen.length; i++) {
@@ -125,9 +128,14 @@ test('a planted rank-4 non-negative matrix is reconstructed closely', async () =
   const result = await factorize(planted.matrix, options({ maxIterations: 2000, tolerance: 1e-9 }));
 
   // Relative reconstruction error ||X - W H|| / ||X||, from a dense computation.
-  const residual = 2 * denseObjective(planted.denseX, result.artistFactors, result.userFactors, 4, {
-    l1Artist: 0, l2Artist: 0, l1User: 0, l2User: 0,
-  });
+  const residual =
+    2 *
+    denseObjective(planted.denseX, result.artistFactors, result.userFactors, 4, {
+      l1Artist: 0,
+      l2Artist: 0,
+      l1User: 0,
+      l2User: 0,
+    });
   const relativeError = Math.sqrt(residual / squaredNorm(planted.denseX));
   assert.ok(relativeError < 0.02, `relative error ${relativeError}`);
   assert.equal(result.artistFactors.length, 60 * 4);
@@ -141,7 +149,13 @@ test('the reported objective equals objective() and a dense computation', async 
   const result = await factorize(planted.matrix, options({ ...penalties, maxIterations: 40 }));
 
   const direct = objective(planted.matrix, result.artistFactors, result.userFactors, 4, penalties);
-  const dense = denseObjective(planted.denseX, result.artistFactors, result.userFactors, 4, penalties);
+  const dense = denseObjective(
+    planted.denseX,
+    result.artistFactors,
+    result.userFactors,
+    4,
+    penalties,
+  );
   assert.ok(Math.abs(direct - dense) <= 1e-6 * dense, `objective() ${direct} vs dense ${dense}`);
   assert.ok(
     Math.abs(result.objective - dense) <= 1e-6 * dense,
@@ -156,10 +170,14 @@ test('the same seed gives byte-identical factors; another seed does not', async 
   const second = await factorize(planted.matrix, options({ maxIterations: 25 }));
   const other = await factorize(planted.matrix, options({ maxIterations: 25, seed: 43 }));
 
-  assert.ok(Buffer.from(first.artistFactors.buffer).equals(Buffer.from(second.artistFactors.buffer)));
+  assert.ok(
+    Buffer.from(first.artistFactors.buffer).equals(Buffer.from(second.artistFactors.buffer)),
+  );
   assert.ok(Buffer.from(first.userFactors.buffer).equals(Buffer.from(second.userFactors.buffer)));
   assert.equal(first.objective, second.objective);
-  assert.ok(!Buffer.from(first.artistFactors.buffer).equals(Buffer.from(other.artistFactors.buffer)));
+  assert.ok(
+    !Buffer.from(first.artistFactors.buffer).equals(Buffer.from(other.artistFactors.buffer)),
+  );
 });
 
 test('two threads reach the same objective as one', async () => {
@@ -178,7 +196,9 @@ test('two threads reach the same objective as one', async () => {
     largest = Math.max(largest, Math.abs(single.artistFactors[i] - double.artistFactors[i]));
   }
   assert.ok(largest < 1e-3, `largest factor difference ${largest}`);
-  assert.ok(Buffer.from(double.artistFactors.buffer).equals(Buffer.from(again.artistFactors.buffer)));
+  assert.ok(
+    Buffer.from(double.artistFactors.buffer).equals(Buffer.from(again.artistFactors.buffer)),
+  );
 });
 
 test('a warm start from a previous result converges in fewer iterations', async () => {
@@ -195,12 +215,18 @@ test('a warm start from a previous result converges in fewer iterations', async 
   );
 
   assert.ok(cold.converged && warm.converged, `cold ${cold.iterations} warm ${warm.iterations}`);
-  assert.ok(warm.iterations < cold.iterations / 2, `warm ${warm.iterations} vs cold ${cold.iterations}`);
+  assert.ok(
+    warm.iterations < cold.iterations / 2,
+    `warm ${warm.iterations} vs cold ${cold.iterations}`,
+  );
   assert.ok(warm.objective <= cold.objective * (1 + 1e-6));
 });
 
 test('heavy L1 penalties drive every factor to zero', async () => {
-  const result = await factorize(planted.matrix, options({ l1Artist: 1e6, l1User: 1e6, maxIterations: 20 }));
+  const result = await factorize(
+    planted.matrix,
+    options({ l1Artist: 1e6, l1User: 1e6, maxIterations: 20 }),
+  );
 
   assert.ok(result.artistFactors.every((x) => x === 0));
   assert.ok(result.userFactors.every((x) => x === 0));
@@ -217,7 +243,10 @@ test('bad inputs are RangeErrors with a clear message', async () => {
   await assert.rejects(factorize(tiny, options({ components: 0 })), /at least 1/);
   await assert.rejects(factorize(tiny, options({ components: 1.5 })), /whole number/);
   await assert.rejects(factorize(buildCsr(0, 0, [], [], []), options()), /empty matrix/);
-  await assert.rejects(factorize(buildCsr(3, 3, [0], [0], [0]), options({ components: 1 })), /empty/);
+  await assert.rejects(
+    factorize(buildCsr(3, 3, [0], [0], [0]), options({ components: 1 })),
+    /empty/,
+  );
 
   const negative = buildCsr(3, 2, [0, 1, 2], [0, 1, 0], [1, -2, 3]);
   await assert.rejects(factorize(negative, options({ components: 1 })), {
@@ -228,10 +257,22 @@ test('bad inputs are RangeErrors with a clear message', async () => {
   await assert.rejects(factorize(notANumber, options({ components: 1 })), /found NaN/);
   await assert.rejects(factorize(tiny, options({ components: 1, l1Artist: -1 })), /l1Artist/);
   await assert.rejects(
-    factorize(tiny, options({
-      components: 1,
-      initial: { artistFactors: new Float32Array(2), userFactors: new Float32Array(2) },
-    })),
+    factorize(
+      tiny,
+      options({
+        components: 1,
+        initial: { artistFactors: new Float32Array(2), userFactors: new Float32Array(2) },
+      }),
+    ),
     /Warm-start factors do not fit/,
   );
+});
+
+test('returning false from onIteration stops after that iteration', async () => {
+  const result = await factorize(
+    planted.matrix,
+    options({ onIteration: (progress) => progress.iteration < 3 }),
+  );
+  assert.equal(result.iterations, 3);
+  assert.equal(result.converged, false);
 });

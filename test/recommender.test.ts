@@ -38,12 +38,18 @@ function randomModel(n: number, k: number, seed: number): ModelData {
   for (let i = 0; i < n; i++) {
     let norm = 0;
     for (let c = 0; c < k; c++) norm += W[i * k + c] ** 2;
-    for (let c = 0; c < k; c++) embedding[i * k + c] = norm > 0 ? W[i * k + c] / Math.sqrt(norm) : 0;
-    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) gram[a * k + b] += W[i * k + a] * W[i * k + b];
+    for (let c = 0; c < k; c++)
+      embedding[i * k + c] = norm > 0 ? W[i * k + c] / Math.sqrt(norm) : 0;
+    for (let a = 0; a < k; a++)
+      for (let b = 0; b < k; b++) gram[a * k + b] += W[i * k + a] * W[i * k + b];
   }
   model.artists = Array.from({ length: n }, (_, i) => ({
-    id: 5000 + i, name: `Artist ${i}`, key: `artist ${i}`, listeners: Math.floor(random() * 20),
-    tags: [], url: null,
+    id: 5000 + i,
+    name: `Artist ${i}`,
+    key: `artist ${i}`,
+    listeners: Math.floor(random() * 20),
+    tags: [],
+    url: null,
   }));
   model.components = k;
   model.artistFactors = W;
@@ -93,18 +99,26 @@ test('similar artists: top-k selection equals a full sort on a random model', ()
   for (const row of [0, 17, 333, 599]) {
     const reference = model.artists
       .map((artist, other) => {
-        const cosine = model.artists.length && other !== row
-          ? Array.from({ length: 6 }, (_, c) => model.similarityEmbedding[row * 6 + c] *
-            model.similarityEmbedding[other * 6 + c]).reduce((a, b) => a + b, 0)
-          : 0;
+        const cosine =
+          model.artists.length && other !== row
+            ? Array.from(
+                { length: 6 },
+                (_, c) =>
+                  model.similarityEmbedding[row * 6 + c] * model.similarityEmbedding[other * 6 + c],
+              ).reduce((a, b) => a + b, 0)
+            : 0;
         return { other, score: (cosine * artist.listeners) / (artist.listeners + 3), cosine };
       })
       .filter((entry) => entry.other !== row && entry.cosine > 0)
       .sort((a, b) => b.score - a.score || a.other - b.other)
       .slice(0, 25);
     const similar = recommender.similarArtists(model.artists[row], 25);
-    assert.deepEqual(similar.map((s) => s.artist.id), reference.map((r) => 5000 + r.other));
-    for (const [i, s] of similar.entries()) assert.ok(Math.abs(s.score - reference[i].score) < 1e-6);
+    assert.deepEqual(
+      similar.map((s) => s.artist.id),
+      reference.map((r) => 5000 + r.other),
+    );
+    for (const [i, s] of similar.entries())
+      assert.ok(Math.abs(s.score - reference[i].score) < 1e-6);
   }
 });
 
@@ -126,7 +140,10 @@ test('similar artists: edge counts and foreign artists', () => {
 test('recommend: picks from the taste genre, never the taste itself, ranked by W u', () => {
   const model = tinyModel();
   const recommender = new Recommender(model);
-  const taste = [{ artistKey: 'metallica', weight: 3 }, { artistKey: 'slayer', weight: 1 }];
+  const taste = [
+    { artistKey: 'metallica', weight: 3 },
+    { artistKey: 'slayer', weight: 1 },
+  ];
   const picks = recommender.recommend(taste, 5);
   assert.equal(picks.length, 5);
   for (const pick of picks) {
@@ -135,7 +152,9 @@ test('recommend: picks from the taste genre, never the taste itself, ranked by W
   }
 
   // Against scores computed here from the fold-in vector, with a full sort.
-  const rows = ['Metallica', 'Slayer'].map((name) => model.artists.findIndex((a) => a.name === name));
+  const rows = ['Metallica', 'Slayer'].map((name) =>
+    model.artists.findIndex((a) => a.name === name),
+  );
   const u = foldIn(model, [
     { index: rows[0], weight: Math.log1p(3) },
     { index: rows[1], weight: Math.log1p(1) },
@@ -143,12 +162,18 @@ test('recommend: picks from the taste genre, never the taste itself, ranked by W
   const expected = model.artists
     .map((artist, row) => ({
       artist,
-      score: Array.from(u).reduce((sum, value, c) => sum + value * model.artistFactors[row * 4 + c], 0),
+      score: Array.from(u).reduce(
+        (sum, value, c) => sum + value * model.artistFactors[row * 4 + c],
+        0,
+      ),
     }))
     .filter((entry) => !rows.includes(model.artists.indexOf(entry.artist)))
     .sort((a, b) => b.score - a.score)
     .slice(0, 5);
-  assert.deepEqual(picks.map((p) => p.artist.name), expected.map((e) => e.artist.name));
+  assert.deepEqual(
+    picks.map((p) => p.artist.name),
+    expected.map((e) => e.artist.name),
+  );
   for (const [i, pick] of picks.entries()) {
     assert.ok(Math.abs(pick.score - expected[i].score) < 1e-9 * Math.max(1, expected[i].score));
   }
@@ -160,7 +185,10 @@ test('recommend: "because" names the taste artist the pick most resembles', () =
   assert.ok(single.every((pick) => pick.because.name === 'Drake'));
 
   const mixed = recommender.recommend(
-    [{ artistKey: 'metallica', weight: 1 }, { artistKey: 'radiohead', weight: 1 }],
+    [
+      { artistKey: 'metallica', weight: 1 },
+      { artistKey: 'radiohead', weight: 1 },
+    ],
     TINY_ARTIST_COUNT,
   );
   const seen = new Set<string>();
@@ -182,38 +210,96 @@ test('recommend: unknown keys and bad weights are ignored; nothing known gives [
   assert.deepEqual(recommender.recommend([{ artistKey: 'drake', weight: 1 }], 0), []);
 
   const clean = recommender.recommend([{ artistKey: 'drake', weight: 1 }], 5);
-  const noisy = recommender.recommend([
-    { artistKey: 'nobody', weight: 5 },
-    { artistKey: 'drake', weight: 1 },
-    { artistKey: 'metallica', weight: -2 },
-  ], 5);
+  const noisy = recommender.recommend(
+    [
+      { artistKey: 'nobody', weight: 5 },
+      { artistKey: 'drake', weight: 1 },
+      { artistKey: 'metallica', weight: -2 },
+    ],
+    5,
+  );
   assert.deepEqual(noisy, clean);
 
   // Duplicates add up.
-  const twice = recommender.recommend([
-    { artistKey: 'drake', weight: 1 }, { artistKey: 'drake', weight: 1 },
-  ], 5);
+  const twice = recommender.recommend(
+    [
+      { artistKey: 'drake', weight: 1 },
+      { artistKey: 'drake', weight: 1 },
+    ],
+    5,
+  );
   const double = recommender.recommend([{ artistKey: 'drake', weight: 2 }], 5);
   assert.deepEqual(twice, double);
-  assert.equal(recommender.recommend([{ artistKey: 'drake', weight: 1 }], 1000).length,
-    TINY_ARTIST_COUNT - 1);
+  assert.equal(
+    recommender.recommend([{ artistKey: 'drake', weight: 1 }], 1000).length,
+    TINY_ARTIST_COUNT - 1,
+  );
 });
 
 test('taste weights follow the training weighting', () => {
-  assert.deepEqual(tasteWeights([1, 3], 'raw', 10), [1, 3]);
-  assert.deepEqual(tasteWeights([1, 3], 'log1p', 10), [Math.log1p(1), Math.log1p(3)]);
-  assert.deepEqual(tasteWeights([1, 4], 'user-max', 10), [0.25, 1]);
-  const bm25 = tasteWeights([1, 4], 'bm25', 1000);
+  const context = { artists: 1000, listeners: [10, 40], meanListeners: 20 };
+  assert.deepEqual(tasteWeights([1, 3], 'raw', context), [1, 3]);
+  assert.deepEqual(tasteWeights([1, 3], 'log1p', context), [Math.log1p(1), Math.log1p(3)]);
+  assert.deepEqual(tasteWeights([1, 4], 'user-max', context), [0.25, 1]);
+
+  // bm25 as written out in src/model/weighting.ts, listeners standing in for row sums.
+  const bm25 = tasteWeights([1, 4], 'bm25', context);
   const idf = Math.log(1000) - Math.log(3);
-  assert.ok(Math.abs(bm25[0] - (101 / 101) * idf) < 1e-12);
-  assert.ok(Math.abs(bm25[1] - ((4 * 101) / 104) * idf) < 1e-12);
+  const norms = [1 - 0.8 + 0.8 * 0.5, 1 - 0.8 + 0.8 * 2];
+  assert.ok(Math.abs(bm25[0] - ((1 * 101) / (100 * norms[0] + 1)) * idf) < 1e-12);
+  assert.ok(Math.abs(bm25[1] - ((4 * 101) / (100 * norms[1] + 4)) * idf) < 1e-12);
+  const equal = tasteWeights([1, 1], 'bm25', context);
+  assert.ok(equal[0] > equal[1], 'the more listened artist weighs less, as in training');
+});
+
+test('recommend uses the bm25 taste weights for models trained with bm25', () => {
+  const model = tinyModel();
+  model.meta.parameters.weighting = 'bm25';
+  const recommender = new Recommender(model);
+  const taste = [
+    { artistKey: 'drake', weight: 1 },
+    { artistKey: 'metallica', weight: 1 },
+  ];
+  const picks = recommender.recommend(taste, 3);
+  const rows = ['Drake', 'Metallica'].map((name) =>
+    model.artists.findIndex((a) => a.name === name),
+  );
+  const mean = model.artists.reduce((sum, a) => sum + a.listeners, 0) / model.artists.length;
+  const weights = tasteWeights([1, 1], 'bm25', {
+    artists: model.artists.length,
+    listeners: rows.map((row) => model.artists[row].listeners),
+    meanListeners: mean,
+  });
+  const u = foldIn(
+    model,
+    rows.map((index, i) => ({ index, weight: weights[i] })),
+  );
+  const best = model.artists
+    .map((artist, row) => ({
+      artist,
+      row,
+      score: [0, 1, 2, 3].reduce((sum, c) => sum + u[c] * model.artistFactors[row * 4 + c], 0),
+    }))
+    .filter((entry) => !rows.includes(entry.row))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 3);
+  assert.deepEqual(
+    picks.map((p) => p.artist.name),
+    best.map((b) => b.artist.name),
+  );
 });
 
 test('resolve: exact keys in any spelling, suggestions otherwise, never a throw', () => {
   const recommender = new Recommender(tinyModel());
-  for (const [typed, name] of [['drake', 'Drake'], ['BEYONCE', 'Beyoncé'], ['sigur ros', 'Sigur Rós'],
-    ['National', 'The National'], ['東方神起', '東方神起'], ['@everyone', '@everyone'],
-    ['  motorhead ', 'Motörhead']]) {
+  for (const [typed, name] of [
+    ['drake', 'Drake'],
+    ['BEYONCE', 'Beyoncé'],
+    ['sigur ros', 'Sigur Rós'],
+    ['National', 'The National'],
+    ['東方神起', '東方神起'],
+    ['@everyone', '@everyone'],
+    ['  motorhead ', 'Motörhead'],
+  ]) {
     assert.equal(recommender.resolve(typed).artist?.name, name, typed);
   }
 
@@ -221,8 +307,19 @@ test('resolve: exact keys in any spelling, suggestions otherwise, never a throw'
   assert.equal(typo.artist, undefined);
   assert.equal((typo as { suggestions: { name: string }[] }).suggestions[0].name, 'Metallica');
 
-  const odd = ['', '   ', '🎵', '\u200b', 'x'.repeat(10_000), '\ud83d', '\u0000', '<@&123>',
-    'Drake'.repeat(3000), undefined as unknown as string, null as unknown as string];
+  const odd = [
+    '',
+    '   ',
+    '🎵',
+    '\u200b',
+    'x'.repeat(10_000),
+    '\ud83d',
+    '\u0000',
+    '<@&123>',
+    'Drake'.repeat(3000),
+    undefined as unknown as string,
+    null as unknown as string,
+  ];
   for (const text of odd) {
     const result = recommender.resolve(text);
     if (result.artist === undefined) assert.ok(result.suggestions.length <= 5);
@@ -242,14 +339,24 @@ test('autocomplete: most listened for an empty query, prefixes, typos, capped at
   const model = tinyModel();
   const recommender = new Recommender(model);
   const byListeners = [...model.artists].sort((a, b) => b.listeners - a.listeners);
-  assert.deepEqual(recommender.autocomplete('', 5).map((a) => a.name),
-    byListeners.slice(0, 5).map((a) => a.name));
+  assert.deepEqual(
+    recommender.autocomplete('', 5).map((a) => a.name),
+    byListeners.slice(0, 5).map((a) => a.name),
+  );
   assert.deepEqual(recommender.autocomplete('   ').length, 25);
   assert.equal(recommender.autocomplete('', 100).length, 25);
   assert.deepEqual(recommender.autocomplete('', 0), []);
-  assert.deepEqual(recommender.autocomplete('m').map((a) => a.name).slice(0, 4),
-    ['Metallica', 'Muse', 'Madonna', 'Megadeth']);
-  assert.deepEqual(recommender.autocomplete('gaga').map((a) => a.name), ['Lady Gaga']);
+  assert.deepEqual(
+    recommender
+      .autocomplete('m')
+      .map((a) => a.name)
+      .slice(0, 4),
+    ['Metallica', 'Muse', 'Madonna', 'Megadeth'],
+  );
+  assert.deepEqual(
+    recommender.autocomplete('gaga').map((a) => a.name),
+    ['Lady Gaga'],
+  );
   assert.equal(recommender.autocomplete('radiohed')[0]?.name, 'Radiohead');
   assert.ok(Array.isArray(recommender.autocomplete('x'.repeat(10_000))));
 });

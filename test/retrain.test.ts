@@ -45,7 +45,7 @@ function embeddingCosine(recommender: Recommender, first: string, second: string
   return dot / Math.sqrt(normA * normB);
 }
 
-test('start-up trains a first model, and a retrain brings together two artists members pair', async () => {
+test('start-up trains a first model; a retrain brings together artists members pair', async () => {
   const fixture = createRetrainFixture();
   try {
     const { logger } = recordingLogger();
@@ -174,7 +174,8 @@ test('an invalid RETRAIN_CRON stops the retrainer at creation, before any run', 
         throw new Error('must not run');
       },
     }),
-    (error: unknown) => error instanceof RetrainScheduleError && /RETRAIN_CRON "0 25 \* \* \*"/.test(error.message),
+    (error: unknown) =>
+      error instanceof RetrainScheduleError && /RETRAIN_CRON "0 25 \* \* \*"/.test(error.message),
   );
   assert.equal(workers, 0);
 

@@ -1,18 +1,21 @@
 /**
  * The checks a retrained model must pass before it is served (src/retrain/validateModel.ts),
- * on model files written from the tiny test model: no worker, no database.
+ * and the start-up choice of model (src/retrain/prepare.ts), on model files written from the
+ * tiny test model: no worker, no database.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { writeModel } from '../src/model/modelFile.ts';
 import { Recommender } from '../src/model/recommender.ts';
 import type { ModelData } from '../src/model/types.ts';
+import { prepareServingModel } from '../src/retrain/prepare.ts';
 import type { HeldOutCase } from '../src/retrain/protocol.ts';
 import { checkCandidate, findNumericalProblem, hitRate } from '../src/retrain/validateModel.ts';
+import { recordingLogger } from './support/retrainFixture.ts';
 import { TINY_CLUSTERS, tinyModel } from './support/tinyModel.ts';
 
 /** For every artist of every cluster: the other artists of its cluster as profile, it hidden. */
@@ -23,7 +26,9 @@ function withinClusterCases(model: ModelData): HeldOutCase[] {
     const names = cluster.artists.map(([name]) => name);
     for (const hidden of names) {
       cases.push({
-        profile: names.filter((name) => name !== hidden).map((name) => ({ artistKey: keyOf(name), weight: 1 })),
+        profile: names
+          .filter((name) => name !== hidden)
+          .map((name) => ({ artistKey: keyOf(name), weight: 1 })),
         hidden: keyOf(hidden),
       });
     }
@@ -144,5 +149,50 @@ test('a model that finds far fewer held-out artists than the served one is refus
     // Without a served model (first training) only the file and the numbers are checked.
     const first = await checkCandidate(broken, { cases, minimumHitRateRatio: 0.7, hitRank: 3 });
     assert.equal(first.accepted, true);
+  });
+});
+
+test('start-up serves the newest sound retrained model, moving a broken newer one aside', async () => {
+  await withFolder(async (folder) => {
+    const { logger, lines } = recordingLogger();
+    const older = join(folder, 'model-20260101T040000Z.nmf');
+    const newer = join(folder, 'model-20260102T040000Z.nmf');
+    const sound = tinyModel();
+    sound.meta.createdAt = '2026-01-01T04:00:00.000Z';
+    await writeModel(older, sound);
+    await writeModel(newer, tinyModel());
+    truncateSync(newer, 100);
+
+    const prepared = await prepareServingModel({
+      databasePath: join(folder, 'no-database.sqlite'), logger, modelDirectory: folder,
+      defaultModelPath: join(folder, 'no-default.nmf'),
+    });
+    assert.equal(prepared.origin, 'retrained');
+    assert.equal(prepared.path, older);
+    assert.equal(prepared.recommender.meta.createdAt, '2026-01-01T04:00:00.000Z');
+    assert.deepEqual(readdirSync(folder).sort(),
+      ['model-20260101T040000Z.nmf', 'model-20260102T040000Z.nmf.rejected']);
+    assert.ok(lines.some((line) => line.level === 50 && String(line.msg).includes('refused')));
+  });
+});
+
+test('start-up with no retrained model nor database serves the default model', async () => {
+  await withFolder(async (folder) => {
+    const { logger, lines } = recordingLogger();
+    const defaultModelPath = join(folder, 'default.nmf');
+    const options = {
+      databasePath: join(folder, 'no-database.sqlite'), logger,
+      modelDirectory: join(folder, 'retrained'), defaultModelPath,
+    };
+    await assert.rejects(prepareServingModel(options),
+      (error: unknown) => error instanceof Error && /no-default|default\.nmf/.test(error.message) &&
+        error.message.includes('npm run cli -- import'));
+
+    await writeModel(defaultModelPath, tinyModel());
+    const prepared = await prepareServingModel(options);
+    assert.equal(prepared.origin, 'default');
+    assert.equal(prepared.path, defaultModelPath);
+    assert.equal(prepared.recommender.artistCount, tinyModel().artists.length);
+    assert.ok(lines.some((line) => String(line.msg).startsWith('serving the shipped default model')));
   });
 });

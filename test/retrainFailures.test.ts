@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 
 import { Recommender } from '../src/model/recommender.ts';
 import { ServingModel } from '../src/interactions/servingModel.ts';
@@ -18,7 +19,7 @@ import {
 } from './support/retrainFixture.ts';
 import { tinyModel } from './support/tinyModel.ts';
 
-test('a crashed, killed, hung or out-of-memory worker leaves the old model serving and no stray file', async () => {
+test('a crashed, killed, hung or out-of-memory worker: old model serves, no file left', async () => {
   const fixture = createRetrainFixture();
   try {
     const { logger, lines } = recordingLogger();
@@ -29,7 +30,7 @@ test('a crashed, killed, hung or out-of-memory worker leaves the old model servi
 
     const cases = [
       { fault: 'crash' as const, cause: /^error: Error: injected crash/ },
-      { fault: 'hang' as const, cause: /^timeout: .*time limit/, limits: { timeoutMs: 2500 } },
+      { fault: 'hang' as const, cause: /^timeout: .*time limit/, limits: { timeoutMs: 1500 } },
       { fault: 'out-of-memory' as const, cause: /^out-of-memory: /, limits: { maxOldSpaceMb: 48 } },
       { kill: true, cause: /^killed: worker killed by SIGKILL/ },
     ];
@@ -87,7 +88,8 @@ test('a corrupted model file is refused, moved aside, and never served', async (
     const run = await retrainer.runNow('tester');
     assert.equal(run.ok, false);
     assert.equal(servingModel.current, original);
-    assert.match(retrainer.status().lastError ?? '', /refused: the file does not read back .*checksum/i);
+    assert.match(retrainer.status().lastError ?? '',
+      /refused: the file does not read back .*checksum/i);
     const files = modelFiles(fixture);
     assert.equal(files.length, 1);
     assert.match(files[0], /^candidate-.*\.rejected$/);
@@ -120,3 +122,22 @@ test('a database with no listening data and no members is skipped with a clear r
   }
 });
 
+
+test('a database file that is not SQLite fails the run with the reason, serving goes on', async () => {
+  const fixture = createRetrainFixture({ empty: true });
+  try {
+    writeFileSync(fixture.databasePath, 'this is not a database, just some text '.repeat(200));
+    const { logger } = recordingLogger();
+    const original = new Recommender(tinyModel());
+    const servingModel = new ServingModel(original);
+    const retrainer = createRetrainer({ ...fixtureSettings(fixture, logger), servingModel });
+
+    const run = await retrainer.runNow('tester');
+    assert.equal(run.ok, false);
+    assert.equal(servingModel.current, original);
+    assert.match(retrainer.status().lastError ?? '', /^error: .*Cannot open database .*not a database/);
+    assert.deepEqual(modelFiles(fixture), []);
+  } finally {
+    fixture.remove();
+  }
+});

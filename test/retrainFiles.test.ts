@@ -98,7 +98,8 @@ test('leftovers of a failed run are removed, other runs and served models are no
 
     const removed = removeRunLeftovers(directory, failed);
     assert.equal(removed.length, 2);
-    assert.deepEqual(readdirSync(directory).sort(), [name(other.candidate), 'model-20250101T000000Z.nmf']);
+    assert.deepEqual(readdirSync(directory).sort(),
+      [name(other.candidate), 'model-20250101T000000Z.nmf']);
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

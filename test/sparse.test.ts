@@ -5,7 +5,9 @@ import type { SparseMatrix } from '../src/model/sparse.ts';
 
 /** The matrix as nested arrays, for comparing against a hand-written expectation. */
 function dense(matrix: SparseMatrix): number[][] {
-  const result = Array.from({ length: matrix.rows }, () => new Array<number>(matrix.columns).fill(0));
+  const result = Array.from({ length: matrix.rows }, () =>
+    new Array<number>(matrix.columns).fill(0),
+  );
   for (let r = 0; r < matrix.rows; r++) {
     for (let i = matrix.rowPointers[r]; i < matrix.rowPointers[r + 1]; i++) {
       result[r][matrix.columnIndices[i]] += matrix.values[i];

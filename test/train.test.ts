@@ -70,12 +70,13 @@ test('filterListening drops rare artists, then users left with nothing', () => {
   assert.equal(filtered.counts.columns, filtered.users.length);
 });
 
-test('trainModel: nearest neighbours in the similarity embedding share the planted cluster', async () => {
+test('trainModel: nearest neighbours in the embedding share the planted cluster', async () => {
   const model = await trainModel(plantedData(2), SMALL, { threads: 1 });
   const k = model.components;
   const n = model.artists.length;
   assert.equal(n, CLUSTERS * ARTISTS_PER_CLUSTER);
-  const clusterOf = (row: number) => Math.floor((model.artists[row].id - 100) / ARTISTS_PER_CLUSTER);
+  const clusterOf = (row: number) =>
+    Math.floor((model.artists[row].id - 100) / ARTISTS_PER_CLUSTER);
 
   for (let row = 0; row < n; row++) {
     const similarities: { other: number; cosine: number }[] = [];
@@ -93,7 +94,7 @@ test('trainModel: nearest neighbours in the similarity embedding share the plant
   }
 });
 
-test('trainModel: Gram matrix, listeners and header agree with independent computations', async () => {
+test('trainModel: Gram matrix, listeners and header match independent computations', async () => {
   const data = plantedData(3);
   const model = await trainModel(data, SMALL, { threads: 1, foldIn: { l1: 0.5, l2: 2 } });
   const k = model.components;
@@ -113,10 +114,7 @@ test('trainModel: Gram matrix, listeners and header agree with independent compu
     for (let c = 0; c < k; c++) norm += model.similarityEmbedding[row * k + c] ** 2;
     assert.ok(Math.abs(norm - 1) < 1e-4);
     const artistRow = model.artists[row].id - 100;
-    let listeners = 0;
-    for (let i = data.counts.rowPointers[artistRow]; i < data.counts.rowPointers[artistRow + 1]; i++) {
-      listeners++;
-    }
+    const listeners = data.counts.rowPointers[artistRow + 1] - data.counts.rowPointers[artistRow];
     assert.equal(model.artists[row].listeners, listeners);
   }
 

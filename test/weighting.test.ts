@@ -12,7 +12,15 @@ import { applyWeighting, BM25_B, BM25_K1 } from '../src/model/weighting.ts';
 //   a3      .   .   .   7
 //   a4      .   .   .   1
 const cells: [number, number, number][] = [
-  [0, 0, 2], [0, 1, 4], [1, 0, 1], [1, 2, 3], [2, 1, 50], [2, 2, 1], [2, 3, 2], [3, 3, 7], [4, 3, 1],
+  [0, 0, 2],
+  [0, 1, 4],
+  [1, 0, 1],
+  [1, 2, 3],
+  [2, 1, 50],
+  [2, 2, 1],
+  [2, 3, 2],
+  [3, 3, 7],
+  [4, 3, 1],
 ];
 const counts = buildCsr(
   5,
@@ -30,7 +38,10 @@ function cell(matrix: SparseMatrix, row: number, column: number): number {
 }
 
 function assertClose(actual: number, expected: number, label: string): void {
-  assert.ok(Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `${label}: ${actual} vs ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= 1e-6 * Math.max(1, Math.abs(expected)),
+    `${label}: ${actual} vs ${expected}`,
+  );
 }
 
 test('raw keeps the counts and returns a new matrix', () => {

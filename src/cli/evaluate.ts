@@ -15,16 +15,19 @@ import {
   projectMethod,
 } from '../eval/methods.ts';
 import { evaluateMethods, formatResultsTable } from '../eval/protocol.ts';
+import type { MethodScore } from '../eval/protocol.ts';
 import type { CliCommand } from './command.ts';
 import { UsageError } from './command.ts';
 
 const LIST_LENGTH = 10;
 
 const USAGE = `Usage: npm run cli -- evaluate --data PATH [--seeds 1,2] [--json] [--skip-original]
+         [--components K] [--iterations N]
 
-Offline evaluation on the HetRec 2011 Last.fm folder: for every user with at least 5 artists a
-random 20% (at least one) is held out, each method is trained on the rest and recommends ${LIST_LENGTH}
-artists per user; Recall@${LIST_LENGTH}, nDCG@${LIST_LENGTH} and catalogue coverage, mean over the seeds.
+Offline evaluation on the HetRec 2011 Last.fm folder: for every user with at least 5
+artists a random 20% (at least one) is held out, each method is trained on the rest and
+recommends ${LIST_LENGTH} artists per user; Recall@${LIST_LENGTH}, nDCG@${LIST_LENGTH} and catalogue
+coverage, mean over the seeds.
 
 Methods: popularity; item-kNN (log1p cosine); the original pipeline (user-max, NMF k=60 with
 scikit-learn's effective penalties, cosine of artist factors); this project's model with its
@@ -34,7 +37,10 @@ Options:
   --data PATH        the hetrec2011-lastfm-2k folder (required)
   --seeds LIST       comma-separated split seeds (default 1,2)
   --json             print the results as JSON instead of a table
-  --skip-original    leave out the original pipeline (the slowest baseline)`;
+  --skip-original    leave out the original pipeline (the slowest baseline)
+  --components K     override this project's k (default ${DEFAULT_PARAMETERS.components})
+  --iterations N     override this project's iteration cap
+                     (default ${DEFAULT_PARAMETERS.maxIterations})`;
 
 export const evaluateCommand: CliCommand = {
   name: 'evaluate',
@@ -61,7 +67,12 @@ export const evaluateCommand: CliCommand = {
         `seeds ${seeds.join(', ')}.`,
     );
 
-    const parameters = { ...DEFAULT_PARAMETERS };
+    const parameters = {
+      ...DEFAULT_PARAMETERS,
+      components: wholeNumber('--components', values.components, DEFAULT_PARAMETERS.components),
+      maxIterations: wholeNumber('--iterations', values.iterations,
+        DEFAULT_PARAMETERS.maxIterations),
+    };
     const methods = [
       popularityMethod,
       itemKnnMethod,
@@ -72,16 +83,20 @@ export const evaluateCommand: CliCommand = {
         DEFAULT_FOLD_IN,
       ),
     ];
-    const results = await evaluateMethods(data, methods, {
-      seeds,
-      listLength: LIST_LENGTH,
-      onResult: (result) =>
-        console.error(
-          `  seed ${result.seed}  ${result.method}: Recall@${LIST_LENGTH} ` +
-            `${result.recall.toFixed(4)}, nDCG@${LIST_LENGTH} ${result.ndcg.toFixed(4)}, ` +
-            `train ${result.trainSeconds.toFixed(1)} s, rank ${result.rankSeconds.toFixed(1)} s`,
-        ),
-    });
+    const onResult = (result: MethodScore & { seed: number }) =>
+      console.error(
+        `  seed ${result.seed}  ${result.method}: Recall@${LIST_LENGTH} ` +
+          `${result.recall.toFixed(4)}, nDCG@${LIST_LENGTH} ${result.ndcg.toFixed(4)}, ` +
+          `train ${result.trainSeconds.toFixed(1)} s, rank ${result.rankSeconds.toFixed(1)} s`,
+      );
+    let results: MethodScore[];
+    try {
+      results = await evaluateMethods(data, methods, { seeds, listLength: LIST_LENGTH, onResult });
+    } catch (error) {
+      // Too little data for a method's k, or nothing left after filtering.
+      if (error instanceof RangeError) throw new UsageError(`cannot evaluate: ${error.message}`);
+      throw error;
+    }
 
     if (values.json) {
       console.log(JSON.stringify({ seeds, listLength: LIST_LENGTH, parameters,
@@ -102,6 +117,8 @@ function parseOptions(argv: string[]) {
         seeds: { type: 'string' },
         json: { type: 'boolean' },
         'skip-original': { type: 'boolean' },
+        components: { type: 'string' },
+        iterations: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -109,6 +126,14 @@ function parseOptions(argv: string[]) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+function wholeNumber(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw new UsageError(`${name} must be a whole number >= 1, got "${text}"`);
+  }
+  return Number(text);
 }
 
 function parseSeeds(text: string): number[] {

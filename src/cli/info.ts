@@ -15,7 +15,8 @@ time it took to load (read, check, build the search index).
 
 Options:
   --json          print JSON instead of text
-  --model FILE    model file (default: MODEL_PATH, the newest retrained model, models/default.nmf)`;
+  --model FILE    model file (default: $MODEL_PATH, else the newest retrained model,
+                   else models/default.nmf)`;
 
 export const infoCommand: CliCommand = {
   name: 'info',
@@ -30,15 +31,21 @@ export const infoCommand: CliCommand = {
     const mostListened = recommender.autocomplete('', 5).map((artist) => artist.name);
 
     if (values.json) {
-      console.log(JSON.stringify({
-        path,
-        bytes,
-        loadMilliseconds: Math.round(loadMilliseconds * 10) / 10,
-        artists: recommender.artistCount,
-        components: recommender.data.components,
-        mostListened,
-        meta,
-      }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            path,
+            bytes,
+            loadMilliseconds: Math.round(loadMilliseconds * 10) / 10,
+            artists: recommender.artistCount,
+            components: recommender.data.components,
+            mostListened,
+            meta,
+          },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
 

@@ -26,9 +26,10 @@ export function loadModelForCli(modelOption: string | undefined): LoadedModel {
     return { recommender, path, loadMilliseconds: performance.now() - start };
   } catch (error) {
     if (!(error instanceof ModelFileError)) throw error;
-    const hint = modelOption === undefined && path === DEFAULT_MODEL_PATH
-      ? ' (train one with `npm run cli -- train`, or pass --model FILE)'
-      : '';
+    const hint =
+      modelOption === undefined && path === DEFAULT_MODEL_PATH
+        ? ' (train one with `npm run cli -- train`, or pass --model FILE)'
+        : '';
     throw new UsageError(`${error.message}${hint}`);
   }
 }

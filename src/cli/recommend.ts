@@ -33,7 +33,8 @@ skipped (counted in one warning on stderr).
 Options:
   --top N         how many picks (default 10, at most 1000)
   --json          print JSON instead of a list (--artists only)
-  --model FILE    model file (default: MODEL_PATH, the newest retrained model, models/default.nmf)`;
+  --model FILE    model file (default: $MODEL_PATH, else the newest retrained model,
+                   else models/default.nmf)`;
 
 /** One entry of --artists: a typed name and its weight. */
 export interface TypedTasteEntry {
@@ -75,12 +76,16 @@ export const recommendCommand: CliCommand = {
     }
     const picks = recommender.recommend(taste, top);
     if (values.json) {
-      console.log(JSON.stringify(picks.map((pick) => ({
-        id: pick.artist.id,
-        name: pick.artist.name,
-        score: Math.round(pick.score * 1e6) / 1e6,
-        because: pick.because.name,
-      }))));
+      console.log(
+        JSON.stringify(
+          picks.map((pick) => ({
+            id: pick.artist.id,
+            name: pick.artist.name,
+            score: Math.round(pick.score * 1e6) / 1e6,
+            because: pick.because.name,
+          })),
+        ),
+      );
     } else {
       console.log(formatList(picks));
     }
@@ -107,8 +112,10 @@ export function parseArtistList(text: string): TypedTasteEntry[] {
     if (weightText !== undefined) {
       weight = Number(weightText.trim());
       if (weightText.trim() === '' || !Number.isFinite(weight) || weight <= 0) {
-        throw new UsageError(`weight "${weightText}" for "${trimmed}" is not a positive number ` +
-          '(escape a colon that belongs to the name as \\:)');
+        throw new UsageError(
+          `weight "${weightText}" for "${trimmed}" is not a positive number ` +
+            '(escape a colon that belongs to the name as \\:)',
+        );
       }
     }
     entries.push({ name: trimmed, weight });
@@ -161,11 +168,16 @@ function readInteractions(path: string): InteractionRow[] {
     const fields = line.split(/[\t ]+/);
     const artistId = Number(fields[1]);
     const weight = fields.length > 2 ? Number(fields[2]) : 1;
-    if (fields.length < 2 || fields.length > 3 || !Number.isFinite(artistId) ||
-      !Number.isFinite(weight)) {
+    if (
+      fields.length < 2 ||
+      fields.length > 3 ||
+      !Number.isFinite(artistId) ||
+      !Number.isFinite(weight)
+    ) {
       if (rows.length === 0 && index === lines.findIndex((l) => l.trim().length > 0)) continue;
-      throw new UsageError(`${path}:${index + 1}: expected "userID artistID weight", got "${
-        line.slice(0, 60)}"`);
+      throw new UsageError(
+        `${path}:${index + 1}: expected "userID artistID weight", got "${line.slice(0, 60)}"`,
+      );
     }
     rows.push({ user: fields[0], artistId, weight });
   }
@@ -203,8 +215,11 @@ function formatList(picks: Recommendation[]): string {
   if (picks.length === 0) return 'No picks: none of these artists carries weight in this model.';
   const width = Math.min(40, Math.max(...picks.map((pick) => pick.artist.name.length)));
   return picks
-    .map((pick, position) => `${String(position + 1).padStart(3)}. ` +
-      `${pick.artist.name.padEnd(width)}  because you like ${pick.because.name}`)
+    .map(
+      (pick, position) =>
+        `${String(position + 1).padStart(3)}. ` +
+        `${pick.artist.name.padEnd(width)}  because you like ${pick.because.name}`,
+    )
     .join('\n');
 }
 

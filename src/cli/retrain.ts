@@ -85,7 +85,9 @@ export const retrainCommand: CliCommand = {
     const started = performance.now();
     const result = await runRetrain({
       databasePath, modelDirectory, logger, limits,
-      onProgress: values.quiet ? undefined : (progress) => console.error(progressLine(progress, started)),
+      onProgress: values.quiet
+        ? undefined
+        : (progress) => console.error(progressLine(progress, started)),
     }, serving, 'cli');
 
     if (result.ok) {
@@ -101,7 +103,9 @@ function progressLine(progress: WorkerProgress, started: number): string {
   const seconds = ((performance.now() - started) / 1000).toFixed(0).padStart(4);
   const memory = `${progress.rssMb} MiB`;
   if (progress.stage !== 'training') return `[${seconds} s] ${progress.stage}… (${memory})`;
-  const objective = progress.objective === undefined ? '' : `, objective ${progress.objective.toPrecision(6)}`;
+  const objective = progress.objective === undefined
+    ? ''
+    : `, objective ${progress.objective.toPrecision(6)}`;
   return `[${seconds} s] training: iteration ${progress.iteration}/${progress.maxIterations}` +
     `${objective} (${memory})`;
 }

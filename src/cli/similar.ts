@@ -26,7 +26,8 @@ Options:
   --top N          how many artists (default 10, at most 1000)
   --json           print JSON instead of a table
   --ids-file FILE  many artists by id, JSON lines out
-  --model FILE     model file (default: MODEL_PATH, the newest retrained model, models/default.nmf)`;
+  --model FILE     model file (default: $MODEL_PATH, else the newest retrained model,
+                   else models/default.nmf)`;
 
 export const similarCommand: CliCommand = {
   name: 'similar',
@@ -58,14 +59,16 @@ export const similarCommand: CliCommand = {
     }
     const similar = recommender.similarArtists(resolution.artist, top);
     if (values.json) {
-      console.log(JSON.stringify({
-        artist: describe(resolution.artist),
-        similar: similar.map((entry) => ({
-          ...describe(entry.artist),
-          similarity: round(entry.similarity),
-          score: round(entry.score),
-        })),
-      }));
+      console.log(
+        JSON.stringify({
+          artist: describe(resolution.artist),
+          similar: similar.map((entry) => ({
+            ...describe(entry.artist),
+            similarity: round(entry.similarity),
+            score: round(entry.score),
+          })),
+        }),
+      );
     } else {
       console.log(formatTable(resolution.artist, similar));
     }
@@ -76,9 +79,10 @@ export const similarCommand: CliCommand = {
 /** "No artist named X in the model. Did you mean: A, B?" */
 export function notFoundMessage(name: string, suggestions: ModelArtist[]): string {
   const shown = name.length > 80 ? `${name.slice(0, 77)}...` : name;
-  const closest = suggestions.length > 0
-    ? ` Did you mean: ${suggestions.map((artist) => artist.name).join(', ')}?`
-    : '';
+  const closest =
+    suggestions.length > 0
+      ? ` Did you mean: ${suggestions.map((artist) => artist.name).join(', ')}?`
+      : '';
   return `No artist named "${shown}" in the model.${closest}`;
 }
 
@@ -123,8 +127,11 @@ function readIds(path: string): { line: number; text: string }[] {
     .filter((entry) => entry.text.length > 0);
 }
 
-function printSimilarById(recommender: Recommender, ids: { line: number; text: string }[],
-  top: number): void {
+function printSimilarById(
+  recommender: Recommender,
+  ids: { line: number; text: string }[],
+  top: number,
+): void {
   const lines: string[] = [];
   for (const { line, text } of ids) {
     const id = Number(text);
@@ -133,10 +140,12 @@ function printSimilarById(recommender: Recommender, ids: { line: number; text: s
       console.error(`warning: line ${line}: no artist with id "${text}" in the model`);
     }
     const similar = artist === undefined ? [] : recommender.similarArtists(artist, top);
-    lines.push(JSON.stringify({
-      artist: Number.isFinite(id) ? id : text,
-      similar: similar.map((entry) => entry.artist.id),
-    }));
+    lines.push(
+      JSON.stringify({
+        artist: Number.isFinite(id) ? id : text,
+        similar: similar.map((entry) => entry.artist.id),
+      }),
+    );
   }
   if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -144,9 +153,11 @@ function printSimilarById(recommender: Recommender, ids: { line: number; text: s
 function formatTable(artist: ModelArtist, similar: SimilarArtist[]): string {
   if (similar.length === 0) return `No artists similar to ${artist.name} in this model.`;
   const width = Math.min(40, Math.max(...similar.map((entry) => entry.artist.name.length)));
-  const rows = similar.map((entry, position) =>
-    `${String(position + 1).padStart(3)}. ${entry.artist.name.padEnd(width)}  ` +
-    `similarity ${entry.similarity.toFixed(3)}  listeners ${entry.artist.listeners}`);
+  const rows = similar.map(
+    (entry, position) =>
+      `${String(position + 1).padStart(3)}. ${entry.artist.name.padEnd(width)}  ` +
+      `similarity ${entry.similarity.toFixed(3)}  listeners ${entry.artist.listeners}`,
+  );
   return [`Artists similar to ${artist.name}:`, ...rows].join('\n');
 }
 

@@ -7,6 +7,9 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 
 import { readHetrec } from '../import/hetrec.ts';
+import type { ParsedImport } from '../import/runImport.ts';
+import { parseTriples } from '../import/triples.ts';
+import { buildCsr } from '../model/sparse.ts';
 import { ImportFileError } from '../import/summary.ts';
 import { writeModel } from '../model/modelFile.ts';
 import type { NmfProgress } from '../model/nmf.ts';
@@ -19,7 +22,7 @@ import type { CliCommand } from './command.ts';
 import { UsageError } from './command.ts';
 
 const DEFAULT_OUT = 'models/default.nmf';
-const FORMATS = ['hetrec'] as const;
+const FORMATS = ['hetrec', 'triples'] as const;
 
 const USAGE = `Usage: npm run cli -- train [options]
 
@@ -27,15 +30,17 @@ Trains the NMF model and writes it (atomically) to --out.
 
 Data (one of):
   --database FILE        the bot's SQLite database (default ${DEFAULT_DATABASE_PATH})
-  --data PATH --format hetrec
-                         a dataset folder, read directly (HetRec 2011 Last.fm)
+  --data PATH --format hetrec|triples
+                         a dataset read directly: the HetRec 2011 Last.fm folder, or a
+                         user,artist,count CSV/TSV file
 
 Options (defaults are the evaluated settings):
   --components K         number of components (default ${DEFAULT_PARAMETERS.components})
   --iterations N         at most N iterations (default ${DEFAULT_PARAMETERS.maxIterations})
   --seed S               random seed of the initial factors (default ${DEFAULT_PARAMETERS.seed})
   --weighting W          ${WEIGHTINGS.join('|')} (default ${DEFAULT_PARAMETERS.weighting})
-  --min-listeners N      leave out artists with fewer listeners (default ${DEFAULT_PARAMETERS.minListeners})
+  --min-listeners N      leave out artists with fewer listeners
+                         (default ${DEFAULT_PARAMETERS.minListeners})
   --threads N            worker threads (default: the trainer's choice)
   --out FILE             where to write the model (default ${DEFAULT_OUT})`;
 
@@ -118,7 +123,9 @@ async function readData(values: Options): Promise<ListeningData> {
       throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
     }
     try {
-      return await readHetrec(values.data);
+      return format === 'hetrec'
+        ? await readHetrec(values.data)
+        : triplesListening(await parseTriples(values.data), values.data);
     } catch (error) {
       if (error instanceof ImportFileError) throw new UsageError(error.message);
       throw error;
@@ -142,6 +149,37 @@ async function readData(values: Options): Promise<ListeningData> {
   } finally {
     storage.close();
   }
+}
+
+/** Parsed triples as listening data: artists in first-seen order, users in first-seen order. */
+function triplesListening(parsed: ParsedImport, path: string): ListeningData {
+  const rowOfKey = new Map<string, number>();
+  const artists = parsed.artists.map((artist, row) => {
+    rowOfKey.set(artist.key, row);
+    return { id: row + 1, name: artist.name, key: artist.key, tags: [], url: artist.url ?? null };
+  });
+  const columnOfUser = new Map<string, number>();
+  const rows: number[] = [];
+  const columns: number[] = [];
+  const weights: number[] = [];
+  for (const interaction of parsed.interactions) {
+    const row = rowOfKey.get(interaction.artistKey);
+    if (row === undefined) continue;
+    let column = columnOfUser.get(interaction.userId);
+    if (column === undefined) {
+      column = columnOfUser.size;
+      columnOfUser.set(interaction.userId, column);
+    }
+    rows.push(row);
+    columns.push(column);
+    weights.push(interaction.weight);
+  }
+  return {
+    artists,
+    users: [...columnOfUser.keys()],
+    counts: buildCsr(artists.length, columnOfUser.size, rows, columns, weights),
+    source: `triples:${path}`,
+  };
 }
 
 function wholeNumber(name: string, text: string | undefined, fallback: number, minimum: number) {
@@ -184,7 +222,8 @@ function iterationProgress(maxIterations: number) {
       if (progress.iteration % 10 !== 0 && progress.iteration !== 1) return;
       console.error(
         `iteration ${progress.iteration}/${maxIterations}: objective ` +
-          `${progress.objective.toPrecision(6)}, change ${progress.relativeChange.toExponential(2)}, ` +
+          `${progress.objective.toPrecision(6)}, ` +
+          `change ${progress.relativeChange.toExponential(2)}, ` +
           `${progress.seconds.toFixed(1)} s`,
       );
     },

@@ -46,7 +46,8 @@ function handleComponent(context: CommandContext, target: ComponentTarget): Repl
   const deleted = storage.forgetMember(request.userId);
   context.logger.info({ tastes: deleted.tastes, requests: deleted.requests }, 'member forgotten');
   return {
-    content: `Done. I deleted ${deleted.tastes} taste ${deleted.tastes === 1 ? 'entry' : 'entries'}` +
+    content: `Done. I deleted ${deleted.tastes} taste ` +
+      `${deleted.tastes === 1 ? 'entry' : 'entries'}` +
       ` and ${deleted.requests} logged ${deleted.requests === 1 ? 'request' : 'requests'}.`,
     components: [],
     update: true,

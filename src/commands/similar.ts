@@ -13,7 +13,7 @@ import {
 import type { BotCommand, CommandContext, ComponentTarget } from '../interactions/command.ts';
 import { customId } from '../interactions/command.ts';
 import type { Reply } from '../interactions/reply.ts';
-import { bar, safeName, truncate } from '../interactions/text.ts';
+import { bar, escapeMarkdown, safeName, truncate } from '../interactions/text.ts';
 import { addToTaste, DEFAULT_WEIGHT } from './taste.ts';
 
 const NAME = 'similar';
@@ -74,7 +74,7 @@ export function similarReply(recommender: Recommender, artist: ModelArtist, coun
 
   return {
     embeds: [{
-      title: truncate(`Artists similar to ${artist.name}`, 256),
+      title: truncate(`Artists similar to ${escapeMarkdown(artist.name)}`, 256),
       ...(artist.url !== null && /^https?:\/\//.test(artist.url) ? { url: artist.url } : {}),
       description: lines.join('\n'),
       color: 0x1db954,

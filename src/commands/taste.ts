@@ -11,7 +11,7 @@ import { artistChoices, cleanQuery, findByReference, lookupArtist, notFoundReply
 import type { BotCommand, CommandContext, ComponentTarget } from '../interactions/command.ts';
 import { customId } from '../interactions/command.ts';
 import type { AutocompleteChoice, Reply } from '../interactions/reply.ts';
-import { safeName, truncate } from '../interactions/text.ts';
+import { escapeMarkdown, safeName, truncate } from '../interactions/text.ts';
 
 const NAME = 'taste';
 
@@ -31,14 +31,17 @@ const definition = new SlashCommandBuilder()
     .addStringOption((option) => option.setName('artist').setDescription('An artist you like')
       .setRequired(true).setAutocomplete(true).setMaxLength(200))
     .addIntegerOption((option) => option.setName('weight')
-      .setDescription(`How much you like it, ${MIN_WEIGHT}-${MAX_WEIGHT} (default ${DEFAULT_WEIGHT})`)
+      .setDescription(
+        `How much you like it, ${MIN_WEIGHT}-${MAX_WEIGHT} (default ${DEFAULT_WEIGHT})`)
       .setMinValue(MIN_WEIGHT).setMaxValue(MAX_WEIGHT)))
   .addSubcommand((sub) => sub.setName('remove').setDescription('Remove an artist')
     .addStringOption((option) => option.setName('artist').setDescription('An artist in your taste')
       .setRequired(true).setAutocomplete(true).setMaxLength(200)))
   .addSubcommand((sub) => sub.setName('list').setDescription("Show your taste, or another member's")
-    .addUserOption((option) => option.setName('member').setDescription('Whose taste (default: yours)')))
-  .addSubcommand((sub) => sub.setName('clear').setDescription('Remove every artist from your taste'))
+    .addUserOption((option) => option.setName('member')
+      .setDescription('Whose taste (default: yours)')))
+  .addSubcommand((sub) => sub.setName('clear')
+    .setDescription('Remove every artist from your taste'))
   .toJSON();
 
 /**
@@ -112,8 +115,8 @@ function remove(context: CommandContext): Reply {
     artist = found.artist;
     entry = taste.find((candidate) => candidate.artistKey === found.artist?.key);
   }
-  context.logArtistRequest('taste remove', artist ?? recommender.artistByKey(entry?.artistKey ?? ''),
-    query);
+  const named = artist ?? recommender.artistByKey(entry?.artistKey ?? '');
+  context.logArtistRequest('taste remove', named, query);
 
   if (entry === undefined || !storage.removeTaste(request.userId, entry.artistKey)) {
     return { content: `**${safeName(truncate(query, 100))}** isn't in your taste. ` +
@@ -162,7 +165,7 @@ export function tastePage(context: CommandContext, owner: { id: string; name: st
   const total = taste.reduce((sum, entry) => sum + entry.weight, 0);
   return {
     embeds: [{
-      title: truncate(isSelf ? 'Your taste' : `Taste of ${owner.name}`, 256),
+      title: truncate(isSelf ? 'Your taste' : `Taste of ${escapeMarkdown(owner.name)}`, 256),
       description: lines.join('\n'),
       color: 0x5865f2,
       footer: { text: `Page ${current + 1}/${pages} · ${taste.length} artists · total weight ` +

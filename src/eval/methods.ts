@@ -26,14 +26,21 @@ export const itemKnnMethod: EvaluationMethod = {
 
 /**
  * The original pipeline's scikit-learn settings. sklearn's NMF objective on X (n_samples x
- * n_features; here artists x users) is
- *   0.5 ||X - W H||^2 + alpha_W l1_ratio n_features |W|_1 + 0.5 alpha_W (1 - l1_ratio) n_features ||W||^2
- *                     + alpha_H l1_ratio n_samples  |H|_1 + 0.5 alpha_H (1 - l1_ratio) n_samples  ||H||^2,
+ * n_features; here artists x users), with r = l1_ratio, is
+ *   0.5 ||X - W H||^2
+ *     + alpha_W r n_features |W|_1 + 0.5 alpha_W (1 - r) n_features ||W||^2
+ *     + alpha_H r n_samples |H|_1 + 0.5 alpha_H (1 - r) n_samples ||H||^2,
  * so its effective absolute penalties are the alphas scaled by the number of users (on W, the
- * artist factors) and by the number of artists (on H, the user factors).
+ * artist factors) and by the number of artists (on H, the user factors). max_iter and tol are
+ * sklearn's defaults.
  */
-export const ORIGINAL_SKLEARN = { components: 60, alpha: 0.1, l1Ratio: 0.5, maxIterations: 200,
-  tolerance: 1e-4 };
+export const ORIGINAL_SKLEARN = {
+  components: 60,
+  alpha: 0.1,
+  l1Ratio: 0.5,
+  maxIterations: 200,
+  tolerance: 1e-4,
+};
 
 /** The absolute penalties sklearn applied for a matrix of `artists` x `users`. */
 export function originalPenalties(artists: number, users: number) {
@@ -100,7 +107,8 @@ export function recommenderRanker(train: ListeningData, model: ModelData): RankA
   return (_trainArtists, n, user) => {
     const taste: { artistKey: string; weight: number }[] = [];
     for (let i = byUser.rowPointers[user]; i < byUser.rowPointers[user + 1]; i++) {
-      taste.push({ artistKey: train.artists[byUser.columnIndices[i]].key, weight: byUser.values[i] });
+      const artist = train.artists[byUser.columnIndices[i]];
+      taste.push({ artistKey: artist.key, weight: byUser.values[i] });
     }
     const picks = recommender.recommend(taste, n);
     return Int32Array.from(picks, (pick) => rowOfKey.get(pick.artist.key) ?? -1);
@@ -119,7 +127,8 @@ export function foldInRanker(train: ListeningData, model: ModelData): RankArtist
 
   // The user's weighted row as training saw it: same filter, same weighting.
   const filtered = filterListening(train, model.meta.parameters.minListeners);
-  const weightedByUser = transposeCsr(applyWeighting(filtered.counts, model.meta.parameters.weighting));
+  const weighting = model.meta.parameters.weighting;
+  const weightedByUser = transposeCsr(applyWeighting(filtered.counts, weighting));
   const filteredColumn = new Map(filtered.users.map((user, column) => [user, column]));
   const scores = new Float64Array(train.artists.length);
 
@@ -127,8 +136,9 @@ export function foldInRanker(train: ListeningData, model: ModelData): RankArtist
     const column = filteredColumn.get(train.users[user]);
     const entries: { index: number; weight: number }[] = [];
     if (column !== undefined) {
-      for (let i = weightedByUser.rowPointers[column]; i < weightedByUser.rowPointers[column + 1]; i++) {
-        entries.push({ index: weightedByUser.columnIndices[i], weight: weightedByUser.values[i] });
+      const { rowPointers, columnIndices, values } = weightedByUser;
+      for (let i = rowPointers[column]; i < rowPointers[column + 1]; i++) {
+        entries.push({ index: columnIndices[i], weight: values[i] });
       }
     }
     const factors = foldIn(model, entries);

@@ -7,31 +7,33 @@ import { lookupKey } from '../model/lookupKey.ts';
 import type { ImportedArtist, ImportedInteraction } from '../storage/importWriter.ts';
 
 export class InteractionCollector {
-  private readonly spellings = new Map<string, Map<string, number>>();
+  /** Each spelling seen, with its key and how many rows used it. */
+  private readonly spellings = new Map<string, { key: string; rows: number }>();
   private readonly weights = new Map<string, Map<string, number>>();
 
-  /** Adds `weight` to (userId, artist). The name must not be a placeholder. O(name length). */
+  /** Adds `weight` to (userId, artist). The name must not be a placeholder. O(1) for a known
+   *  spelling, O(name length) for a new one. */
   add(userId: string, artistName: string, weight: number): void {
-    const key = lookupKey(artistName);
-    let names = this.spellings.get(key);
-    if (names === undefined) this.spellings.set(key, (names = new Map()));
-    names.set(artistName, (names.get(artistName) ?? 0) + 1);
+    let spelling = this.spellings.get(artistName);
+    if (spelling === undefined) {
+      spelling = { key: lookupKey(artistName), rows: 0 };
+      this.spellings.set(artistName, spelling);
+    }
+    spelling.rows++;
 
     let artists = this.weights.get(userId);
     if (artists === undefined) this.weights.set(userId, (artists = new Map()));
-    artists.set(key, (artists.get(key) ?? 0) + weight);
+    artists.set(spelling.key, (artists.get(spelling.key) ?? 0) + weight);
   }
 
-  /** Artists with their chosen spelling, in first-seen order. */
+  /** Artists with their chosen spelling, in first-seen order of their keys. */
   artists(): ImportedArtist[] {
-    return [...this.spellings].map(([key, names]) => {
-      let best = '';
-      let bestCount = 0;
-      for (const [name, count] of names) {
-        if (count > bestCount) [best, bestCount] = [name, count];
-      }
-      return { key, name: best };
-    });
+    const best = new Map<string, { name: string; rows: number }>();
+    for (const [name, { key, rows }] of this.spellings) {
+      const current = best.get(key);
+      if (current === undefined || rows > current.rows) best.set(key, { name, rows });
+    }
+    return [...best].map(([key, { name }]) => ({ key, name }));
   }
 
   /** One interaction per (listener, artist), listeners in first-seen order. */

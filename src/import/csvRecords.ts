@@ -10,8 +10,8 @@
  *   rejected as an unterminated quote and the second is read on its own.
  * - Text after a closing quote (`"a"b,`) rejects the line.
  *
- * csv-parse was tried first: with skip_records_with_error, an unterminated quote made it drop
- * every following record, which is why this file exists.
+ * csv-parse (7.0.3) was tried first: with skip_records_with_error and relax_quotes, a stray
+ * quote inside a quoted field made it silently drop every following record, hence this file.
  */
 import { readLines } from './lines.ts';
 

@@ -101,9 +101,8 @@ export async function runImport(
     },
   };
   if (progress !== undefined && !options.quiet) {
-    process.stderr.write(
-      `import ${job.format}: writing ${batch.interactions.length} interactions in one transaction\n`,
-    );
+    const count = batch.interactions.length;
+    process.stderr.write(`import ${job.format}: writing ${count} interactions (one transaction)\n`);
   }
   const written = writeImport(storage, batch);
 

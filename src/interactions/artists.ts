@@ -25,7 +25,8 @@ export function artistReference(artist: ModelArtist, room: number = LIMITS.choic
 }
 
 /** The artist a reference names in the serving model, or undefined. O(1). */
-export function findByReference(recommender: Recommender, reference: string): ModelArtist | undefined {
+export function findByReference(recommender: Recommender, reference: string)
+  : ModelArtist | undefined {
   const idMatch = ID_REFERENCE.exec(reference);
   if (idMatch !== null) {
     const artist = recommender.artistById(Number(idMatch[1]));
@@ -59,7 +60,10 @@ export function lookupArtist(recommender: Recommender, query: string): ArtistLoo
 export function artistChoices(recommender: Recommender, typed: string): AutocompleteChoice[] {
   return recommender.autocomplete(cleanQuery(typed), LIMITS.choices).map((artist) => ({
     name: truncate(artist.name, LIMITS.choiceText),
-    value: artist.name.length <= LIMITS.choiceText ? artist.name : artistReference(artist),
+    // The name itself when it fits and cannot be mistaken for an `#id` reference.
+    value: artist.name.length <= LIMITS.choiceText && !ID_REFERENCE.test(artist.name)
+      ? artist.name
+      : artistReference(artist),
   }));
 }
 
@@ -81,7 +85,8 @@ export function notFoundReply(query: string, suggestions: ModelArtist[], pickCus
   artistCount: number): Reply {
   const typed = query.length === 0 ? 'nothing' : `**${safeName(truncate(query, 100))}**`;
   if (query.length === 0) {
-    return { content: 'Please give an artist name, for example `artist:Radiohead`.', ephemeral: true };
+    return { content: 'Please give an artist name, for example `artist:Radiohead`.',
+      ephemeral: true };
   }
   if (suggestions.length === 0) {
     return {

@@ -24,6 +24,13 @@ export interface CommandContext {
   logger: Logger;
   now(): Date;
   /**
+   * Call before work that may take long (Discord wants an answer within 3 s): the transport
+   * acknowledges the interaction and the reply is sent when the handler returns. Idempotent;
+   * a no-op in the console. Decide `ephemeral` replies before deferring: after it, a private
+   * reply costs the transport a delete and a follow-up.
+   */
+  defer(): Promise<void>;
+  /**
    * Writes a request-log row for a command that named an artist (`artist` undefined when the
    * name did not resolve). Never throws: a failed write is logged and the reply goes on.
    */
@@ -40,8 +47,6 @@ export interface ComponentTarget {
 /** One slash command. */
 export interface BotCommand {
   definition: RESTPostAPIChatInputApplicationCommandsJSONBody;
-  /** Whether the handler may take long enough that the transport should defer first. */
-  slow?: boolean;
   execute(context: CommandContext): Reply | Promise<Reply>;
   autocomplete?(context: CommandContext): AutocompleteChoice[];
   handleComponent?(context: CommandContext, target: ComponentTarget): Reply | Promise<Reply>;

@@ -30,7 +30,7 @@ export interface DispatcherOptions {
 
 /** Callbacks a transport offers so a slow handler can be deferred in time. */
 export interface DispatchHooks {
-  /** Called once, before a handler marked `slow` runs (after the cooldown check). */
+  /** Acknowledges the interaction now; the reply follows later (Discord's "thinking…"). */
   defer?(): Promise<void>;
 }
 
@@ -63,11 +63,6 @@ export class Dispatcher {
     return this.#commands.get(name);
   }
 
-  /** Whether the transport should defer before dispatching `request`. */
-  isSlow(request: InteractionRequest): boolean {
-    return this.#commands.get(request.commandName)?.slow === true;
-  }
-
   /**
    * Answers a command or component request. Never rejects: failures become an ephemeral
    * apology with an error id. The reply is already clamped to Discord's limits.
@@ -91,9 +86,8 @@ export class Dispatcher {
       }
     }
 
-    const context = this.#context(request);
+    const context = this.#context(request, hooks);
     try {
-      if (command.slow === true && hooks.defer !== undefined) await hooks.defer();
       let reply: Reply;
       if (request.kind === 'component') {
         if (command.handleComponent === undefined) throw new Error('command has no components');
@@ -132,7 +126,7 @@ export class Dispatcher {
     }
   }
 
-  #context(request: InteractionRequest): CommandContext {
+  #context(request: InteractionRequest, hooks: DispatchHooks = {}): CommandContext {
     const { servingModel, storage, retrain } = this.#options;
     const logger = this.#options.logger;
     const now = this.#now;
@@ -144,6 +138,9 @@ export class Dispatcher {
       ...(retrain === undefined ? {} : { retrain }),
       logger,
       now,
+      defer: async () => {
+        if (hooks.defer !== undefined) await hooks.defer();
+      },
       logArtistRequest(command: string, artist: ModelArtist | undefined, query: string) {
         try {
           storage.logRequest({

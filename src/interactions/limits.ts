@@ -45,7 +45,8 @@ function clampEmbed(embed: APIEmbed, budget: number): APIEmbed {
   // Each part within its own limit first.
   if (clamped.title !== undefined) clamped.title = truncate(clamped.title, LIMITS.embedTitle);
   if (clamped.description !== undefined) {
-    clamped.description = truncate(neutraliseMentions(clamped.description), LIMITS.embedDescription);
+    clamped.description = truncate(neutraliseMentions(clamped.description),
+      LIMITS.embedDescription);
   }
   if (clamped.footer !== undefined) {
     clamped.footer = { ...clamped.footer, text: truncate(clamped.footer.text, LIMITS.footer) };

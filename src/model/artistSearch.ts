@@ -110,21 +110,43 @@ export class ArtistSearch {
     this.keyBuckets = packBuckets(keyBuckets);
     this.wordBuckets = packBuckets(wordBuckets);
 
-    // Hashed trigram postings, built by counting sort: count, prefix sums, fill (hashing twice
-    // costs less than keeping every row's hashes).
+    // Hashed trigram postings: (hash, row) pairs written in row order, then grouped by hash with
+    // a two-pass radix sort on the hash's bytes (256 write streams per pass stay in cache, where
+    // one scatter into 2^16 lists would miss it on every write).
     const starts = new Int32Array(TRIGRAM_BUCKETS + 1);
     const scratch = new Int32Array(MAX_KEY_CHARACTERS + 2);
+    let capacity = 0;
+    for (let row = 0; row < n; row++)
+      capacity += Math.min(artists[row].key.length, MAX_KEY_CHARACTERS);
+    let hashes = new Uint16Array(capacity);
+    let owners = new Int32Array(capacity);
+    let total = 0;
     for (let row = 0; row < n; row++) {
       const count = trigramHashes(artists[row].key, scratch);
-      for (let g = 0; g < count; g++) starts[scratch[g] + 1]++;
+      for (let g = 0; g < count; g++) {
+        hashes[total] = scratch[g];
+        owners[total++] = row;
+        starts[scratch[g] + 1]++;
+      }
     }
+    hashes = hashes.subarray(0, total);
+    owners = owners.subarray(0, total);
     for (let bucket = 0; bucket < TRIGRAM_BUCKETS; bucket++) starts[bucket + 1] += starts[bucket];
-    const rows = new Int32Array(starts[TRIGRAM_BUCKETS]);
-    const next = starts.slice(0, TRIGRAM_BUCKETS);
-    for (let row = 0; row < n; row++) {
-      const count = trigramHashes(artists[row].key, scratch);
-      for (let g = 0; g < count; g++) rows[next[scratch[g]]++] = row;
+    for (const shift of [0, 8]) {
+      const offsets = new Int32Array(257);
+      for (let i = 0; i < total; i++) offsets[((hashes[i] >> shift) & 255) + 1]++;
+      for (let b = 0; b < 256; b++) offsets[b + 1] += offsets[b];
+      const nextHashes = new Uint16Array(total);
+      const nextOwners = new Int32Array(total);
+      for (let i = 0; i < total; i++) {
+        const target = offsets[(hashes[i] >> shift) & 255]++;
+        nextHashes[target] = hashes[i];
+        nextOwners[target] = owners[i];
+      }
+      hashes = nextHashes;
+      owners = nextOwners;
     }
+    const rows = owners;
     this.trigramStarts = starts;
     this.trigramRows = rows;
     this.sharedTrigrams = new Uint16Array(n);
@@ -197,13 +219,19 @@ export class ArtistSearch {
       const found = this.typoDistance(key, this.artists[row].key, budget);
       if (found <= budget) byDistance[Math.max(1, found)].push(row);
     }
-    for (let d = 1; d <= budget; d++) this.takeMostListened(byDistance[d], 'typo', d, limit, results);
+    for (let d = 1; d <= budget; d++)
+      this.takeMostListened(byDistance[d], 'typo', d, limit, results);
     return results;
   }
 
   /** Appends the most listened of `rows` to `results` until it holds `limit` matches. */
-  private takeMostListened(rows: number[], kind: MatchKind, editDistance: number, limit: number,
-    results: ArtistMatch[]): void {
+  private takeMostListened(
+    rows: number[],
+    kind: MatchKind,
+    editDistance: number,
+    limit: number,
+    results: ArtistMatch[],
+  ): void {
     const room = limit - results.length;
     if (room <= 0 || rows.length === 0) return;
     const ranks = Int32Array.from(rows, (row) => this.popularityRank[row]).sort();
@@ -251,9 +279,9 @@ export class ArtistSearch {
   }
 
   /**
-   * Smallest edit distance between `query` and the candidate key or any prefix of it (for
-   * half-typed names), and the same for each later word. Gives budget + 1 when no
-   * comparison is within budget.
+   * Smallest edit distance between `query` and the candidate key or a prefix of it at least as
+   * long as the query (for half-typed names), and the same for each later word. Gives
+   * budget + 1 when no comparison is within budget.
    */
   private typoDistance(query: string, candidateKey: string, budget: number): number {
     const key = candidateKey.slice(0, MAX_KEY_CHARACTERS);
@@ -264,10 +292,10 @@ export class ArtistSearch {
       if (Math.abs(suffix.length - query.length) <= budget) {
         smallest = Math.min(smallest, distance(query, suffix));
       }
-      // Prefix edit distance: the closest prefix is within `budget` characters of the query's
-      // length.
+      // Prefix edit distance for a half-typed name: prefixes at least as long as the query and
+      // at most `budget` longer (shorter ones would let "gaga" match "aga..." by a deletion).
       const longest = Math.min(suffix.length - 1, query.length + budget);
-      for (let length = Math.max(1, query.length - budget); length <= longest; length++) {
+      for (let length = query.length; length <= longest; length++) {
         smallest = Math.min(smallest, distance(query, suffix.slice(0, length)));
       }
       if (smallest === 1) break;
@@ -305,15 +333,26 @@ function packBuckets(buckets: Map<string, number[]>): Map<string, Int32Array> {
  */
 function trigramHashes(key: string, out: Int32Array): number {
   const length = Math.min(key.length, MAX_KEY_CHARACTERS);
-  const SPACE = 32;
-  const at = (i: number) => (i === 0 || i === length + 1 ? SPACE : key.charCodeAt(i - 1));
   let count = 0;
-  for (let i = 0; i + 3 <= length + 2; i++) {
-    const hash = (Math.imul(at(i), 0x9e3779b1) ^ Math.imul(at(i + 1), 0x85ebca77) ^
-      Math.imul(at(i + 2), 0xc2b2ae3d)) >>> (32 - TRIGRAM_BITS);
+  let first = 32;
+  let second = length > 0 ? key.charCodeAt(0) : 32;
+  for (let i = 1; i <= length; i++) {
+    const third = i < length ? key.charCodeAt(i) : 32;
+    const hash =
+      (Math.imul(first, 0x9e3779b1) ^
+        Math.imul(second, 0x85ebca77) ^
+        Math.imul(third, 0xc2b2ae3d)) >>>
+      (32 - TRIGRAM_BITS);
     let seen = false;
-    for (let j = 0; j < count && !seen; j++) seen = out[j] === hash;
+    for (let j = 0; j < count; j++) {
+      if (out[j] === hash) {
+        seen = true;
+        break;
+      }
+    }
     if (!seen) out[count++] = hash;
+    first = second;
+    second = third;
   }
   return count;
 }

@@ -21,12 +21,15 @@ export function lookupKey(name: string): string {
     .normalize('NFC')
     .toLowerCase()
     .replace(/&/g, ' and ')
-    .replace(/\+/g, ' and ')
     .replace(/['’`´]/g, '')
     .replace(NOT_LETTER_OR_DIGIT, ' ')
     .trim();
   const withoutThe = folded.replace(LEADING_THE, '');
-  return withoutThe.length > 0 ? withoutThe : folded;
+  if (withoutThe.length > 0) return withoutThe;
+  if (folded.length > 0) return folded;
+
+  // Names made only of punctuation (`!!!`, `+/-`) keep their characters, without spaces.
+  return name.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
 }
 
 const PLACEHOLDER_KEYS = new Set([

@@ -22,7 +22,15 @@
  * read back as `null`; the separators `\0` and `\u001f` inside names or tags are replaced by
  * U+FFFD on writing, since no real artist name contains them.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { endianness } from 'node:os';
 import * as zlib from 'node:zlib';
@@ -115,10 +123,12 @@ export function encodeModel(model: ModelData): Buffer {
     offset = align8(offset + payloads[name].byteLength);
   }
   const header: Header = { meta, components: k, artists: n, sections };
-  const headerBytes = Buffer.from(JSON.stringify(header).padEnd(headerCapacity, ' '), 'utf8');
-  if (headerBytes.length !== headerCapacity) {
+  const headerJson = Buffer.from(JSON.stringify(header), 'utf8');
+  if (headerJson.length > headerCapacity) {
     throw new ModelFileError('model to encode: header grew past its reserved size');
   }
+  const headerBytes = Buffer.alloc(headerCapacity, ' ');
+  headerJson.copy(headerBytes);
 
   // Preamble, header, sections, checksum.
   const buffer = Buffer.alloc(offset + CHECKSUM_BYTES);
@@ -199,8 +209,11 @@ export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
   const actual = crc32(buffer.subarray(0, bodyEnd));
   if (stored !== actual) fail('is corrupt (checksum mismatch)');
 
-  const view = <T>(sectionName: SectionName, make: (b: ArrayBuffer, o: number, l: number) => T,
-    bytesPerElement: number): T => {
+  const view = <T>(
+    sectionName: SectionName,
+    make: (b: ArrayBuffer, o: number, l: number) => T,
+    bytesPerElement: number,
+  ): T => {
     const { offset, byteLength } = byName.get(sectionName)!;
     return typedView(buffer, offset, byteLength, bytesPerElement, make);
   };
@@ -333,16 +346,29 @@ function parseHeader(text: string, fail: (problem: string) => never): Header {
   }
   if (!isCount(header.artists)) fail(`header has a bad artist count ${header.artists}`);
   if (typeof header.meta !== 'object' || header.meta === null) fail('header has no meta');
+  for (const field of ['parameters', 'data', 'foldIn'] as const) {
+    if (typeof header.meta[field] !== 'object' || header.meta[field] === null) {
+      fail(`header meta has no "${field}"`);
+    }
+  }
+  const { l1, l2 } = header.meta.foldIn;
+  if (!(Number.isFinite(l1) && l1 >= 0 && Number.isFinite(l2) && l2 >= 0)) {
+    fail(`header has bad fold-in penalties ${JSON.stringify(header.meta.foldIn)}`);
+  }
   if (!Array.isArray(header.sections)) fail('header has no section table');
   for (const section of header.sections) {
     if (!isCount(section?.offset) || !isCount(section?.byteLength)) {
       fail(`header has a bad section entry ${JSON.stringify(section)}`);
     }
   }
-  if (header.meta.parameters?.components !== undefined &&
-    header.meta.parameters.components !== header.components) {
-    fail(`header says ${header.components} components but its parameters say ` +
-      `${header.meta.parameters.components}`);
+  if (
+    header.meta.parameters?.components !== undefined &&
+    header.meta.parameters.components !== header.components
+  ) {
+    fail(
+      `header says ${header.components} components but its parameters say ` +
+        `${header.meta.parameters.components}`,
+    );
   }
   return header;
 }

@@ -35,6 +35,9 @@ export function servingModelPath(
   } catch {
     return DEFAULT_MODEL_PATH;
   }
-  const newest = names.filter((name) => RETRAINED_NAME.test(name)).sort().at(-1);
+  const newest = names
+    .filter((name) => RETRAINED_NAME.test(name))
+    .sort()
+    .at(-1);
   return newest === undefined ? DEFAULT_MODEL_PATH : join(retrainedDir, newest);
 }

@@ -47,7 +47,8 @@ export interface NmfOptions {
   l2User: number;
   /** Default: min(2, available cores), or 1 when the matrix is too small to repay a thread. */
   threads?: number;
-  onIteration?: (progress: NmfProgress) => void;
+  /** Called after every iteration; returning `false` stops early (the result is not converged). */
+  onIteration?: (progress: NmfProgress) => void | boolean;
   /** Warm start from earlier factors of the same shape (copied, not modified). */
   initial?: { artistFactors: Float32Array; userFactors: Float32Array };
 }
@@ -134,8 +135,10 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
         options.l1User * userTotals.sum +
         0.5 * options.l2User * trace(userGram, k);
       const relativeChange =
-        previous === Infinity ? Infinity : Math.abs(previous - current) / Math.max(previous, 1e-300);
-      options.onIteration?.({
+        previous === Infinity
+          ? Infinity
+          : Math.abs(previous - current) / Math.max(previous, 1e-300);
+      const verdict = options.onIteration?.({
         iteration,
         objective: current,
         relativeChange,
@@ -145,6 +148,7 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
         converged = true;
         break;
       }
+      if (verdict === false) break;
       previous = current;
     }
 
@@ -246,7 +250,10 @@ function validate(matrix: SparseMatrix, options: NmfOptions): void {
   if (!Number.isInteger(options.seed)) {
     throw new RangeError(`seed must be an integer, got ${options.seed}`);
   }
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+  if (
+    options.threads !== undefined &&
+    (!Number.isInteger(options.threads) || options.threads < 1)
+  ) {
     throw new RangeError(`threads must be a whole number >= 1, got ${options.threads}`);
   }
   const initial = options.initial;
@@ -360,7 +367,11 @@ class SweepTeam {
     return this.workers.length + 1;
   }
 
-  static async start(threads: number, k: number, sides: [SweepSide, SweepSide]): Promise<SweepTeam> {
+  static async start(
+    threads: number,
+    k: number,
+    sides: [SweepSide, SweepSide],
+  ): Promise<SweepTeam> {
     const workers = threads > 1 ? await borrowWorkers(threads - 1) : [];
     const team = new SweepTeam(k, sides, workers);
     try {
@@ -394,7 +405,14 @@ class SweepTeam {
       return request(worker, message) as Promise<SweepTotals>;
     });
 
-    const own = sweepRows(this.sides[sideIndex], this.k, bounds[0], bounds[1], gramOut, this.scratch);
+    const own = sweepRows(
+      this.sides[sideIndex],
+      this.k,
+      bounds[0],
+      bounds[1],
+      gramOut,
+      this.scratch,
+    );
     const others = await Promise.all(pending);
 
     let { sum: total, cross } = own;

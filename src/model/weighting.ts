@@ -83,7 +83,8 @@ function bm25(counts: SparseMatrix, out: Float32Array, k1: number, b: number): v
   const rowSums = new Float64Array(rows);
   let total = 0;
   for (let artist = 0; artist < rows; artist++) {
-    for (let i = rowPointers[artist]; i < rowPointers[artist + 1]; i++) rowSums[artist] += values[i];
+    for (let i = rowPointers[artist]; i < rowPointers[artist + 1]; i++)
+      rowSums[artist] += values[i];
     total += rowSums[artist];
   }
   const meanRowSum = rows > 0 ? total / rows : 0;

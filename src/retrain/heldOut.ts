@@ -4,6 +4,8 @@
  * model ranks the hidden artist in its top N more often is a cheap check that a retrain did not
  * break recommendations. It is a regression guard, not an evaluation: the hidden cells were in
  * the training data of the new model.
+ * TODO: leave the sampled cells out of the worker's training matrix, so the check is fair to the
+ * served model too; matters if a refusal is ever wrongly avoided because of it.
  */
 import type { ListeningData } from '../model/types.ts';
 import { transposeCsr } from '../model/sparse.ts';

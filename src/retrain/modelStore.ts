@@ -61,7 +61,11 @@ export function promoteCandidate(files: RunFiles): void {
  * newest `keepRejected` refused files. Returns the path it was moved to, or null when there was
  * no candidate file.
  */
-export function rejectCandidate(directory: string, files: RunFiles, keepRejected = 2): string | null {
+export function rejectCandidate(
+  directory: string,
+  files: RunFiles,
+  keepRejected = 2,
+): string | null {
   let moved: string | null = null;
   try {
     renameSync(files.candidate, files.rejected);
@@ -94,7 +98,11 @@ export function removeRunLeftovers(directory: string, files: RunFiles): string[]
  * Removes candidate files older than `olderThanMs` (left by a process that died mid-run; no live
  * run can be that old once the worker time limit has passed). Returns the names removed.
  */
-export function removeStaleCandidates(directory: string, olderThanMs: number, now = Date.now()): string[] {
+export function removeStaleCandidates(
+  directory: string,
+  olderThanMs: number,
+  now = Date.now(),
+): string[] {
   const removed: string[] = [];
   for (const name of safeReaddir(directory)) {
     const candidate = name.startsWith('candidate-') || name.startsWith('.candidate-');

@@ -60,7 +60,15 @@ export async function prepareServingModel(options: PrepareOptions): Promise<Prep
   }
 
   // Neither: the shipped model.
-  const recommender = Recommender.load(defaultPath);
+  let recommender: Recommender;
+  try {
+    recommender = Recommender.load(defaultPath);
+  } catch (error) {
+    if (!(error instanceof ModelFileError)) throw error;
+    throw new ModelFileError(`${error.message}; and there is no retrained model and nothing to ` +
+      'train one from: import listening data (`npm run cli -- import`) or train the default ' +
+      'model (`npm run cli -- train`)');
+  }
   logger.info({ path: defaultPath, artists: recommender.data.artists.length },
     'serving the shipped default model (no retrained model and no listening data in the database)');
   return { recommender, path: defaultPath, origin: 'default' };

@@ -35,7 +35,7 @@ export interface RetrainJob {
   parameters?: Partial<TrainingParameters>;
   /** Threads for the factorization; 1 leaves the other core to the bot. */
   threads?: number;
-  /** Seed for the held-out sample and the training initialisation. */
+  /** Seed for the held-out sample (training keeps its own, fixed, seed). */
   seed: number;
   /** Simulate a failure (tests only). */
   fault?: WorkerFault;

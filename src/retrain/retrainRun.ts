@@ -85,6 +85,10 @@ export interface RetrainResult extends RetrainRun {
   skipped?: boolean;
 }
 
+// TODO: warm-start training from the served model's factors. nmf.ts accepts `initial`, but
+// trainModel does not pass it on and model files keep no user factors; worth it once a full
+// retrain no longer fits comfortably in the night (HetRec: ~2 min on one core).
+
 /**
  * Runs one retrain against `serving` (the model to beat on the held-out check; undefined on a
  * first training). Never throws. Cost: the worker's training, plus the check in this process

@@ -47,7 +47,11 @@ export function createRetrainer(options: RetrainerOptions): Retrainer {
   function start(requestedBy: string): Promise<RetrainRun> {
     if (running !== undefined) return running;
     running = runRetrain(options, options.servingModel.current, requestedBy).then((result) => {
-      if (result.recommender !== undefined) options.servingModel.swap(result.recommender);
+      if (result.recommender !== undefined) {
+        options.servingModel.swap(result.recommender);
+        options.logger.info({ path: result.path, artists: result.recommender.artistCount },
+          'retrained model swapped in');
+      }
       lastRun = publicRun(result);
       if (result.ok) lastError = undefined;
       else if (result.error !== undefined) lastError = result.error;

@@ -180,7 +180,13 @@ function describeFailure(facts: FailureFacts): { cause: WorkerFailureCause; mess
     return { cause: 'error', message: `${facts.final.message}${code}` };
   }
   if (facts.signal !== null) {
-    return { cause: 'killed', message: `worker killed by ${facts.signal}` };
+    // Typed arrays live outside the V8 heap, so a matrix too big for the machine ends here,
+    // killed by the system, rather than in a heap-limit report.
+    const hint = facts.signal === 'SIGKILL'
+      ? ` (by an operator or the system's out-of-memory killer; last seen ${facts.lastRssMb} MiB ` +
+        'resident)'
+      : '';
+    return { cause: 'killed', message: `worker killed by ${facts.signal}${hint}` };
   }
   const lastLine = facts.stderrTail.trim().split('\n').filter((line) => line.trim() !== '');
   const detail = lastLine.length > 0 ? `: ${lastLine.slice(-3).join(' | ').slice(0, 400)}` : '';

@@ -49,7 +49,11 @@ export function checkSchedule(expression: string, timezone?: string): void {
  * Checks the expression (see `checkSchedule`) and starts a task that calls `run` at each match.
  * `run` must not throw; overlap is prevented by the caller (the retrainer refuses a second run).
  */
-export function startSchedule(expression: string, timezone: string | undefined, run: () => void): RetrainSchedule {
+export function startSchedule(
+  expression: string,
+  timezone: string | undefined,
+  run: () => void,
+): RetrainSchedule {
   checkSchedule(expression, timezone);
 
   const task: ScheduledTask = cron.schedule(expression, () => run(), {

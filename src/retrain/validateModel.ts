@@ -49,7 +49,10 @@ export type CandidateCheck =
  * Reads the model at `path` and runs the checks above. Never throws for a bad model: a refusal
  * comes back as `{ accepted: false, reason }`.
  */
-export async function checkCandidate(path: string, options: CandidateCheckOptions): Promise<CandidateCheck> {
+export async function checkCandidate(
+  path: string,
+  options: CandidateCheckOptions,
+): Promise<CandidateCheck> {
   let model: ModelData;
   try {
     model = readModel(path);
@@ -67,7 +70,9 @@ export async function checkCandidate(path: string, options: CandidateCheckOption
 
   const rank = options.hitRank ?? HIT_RANK;
   const newHitRate = await hitRate(recommender, cases, rank);
-  if (options.serving === undefined) return { accepted: true, recommender, cases: cases.length, newHitRate };
+  if (options.serving === undefined) {
+    return { accepted: true, recommender, cases: cases.length, newHitRate };
+  }
 
   const servedHitRate = await hitRate(options.serving, cases, rank);
   const figures = { cases: cases.length, newHitRate, servedHitRate };

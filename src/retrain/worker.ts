@@ -67,8 +67,10 @@ async function runJob(job: RetrainJob): Promise<RetrainSummary | { skipped: stri
   }
   rssMb();
 
-  // A young community has fewer listeners than the default component count: use what fits.
-  const parameters = { ...DEFAULT_PARAMETERS, ...job.parameters, minListeners, seed: job.seed };
+  // The training seed stays fixed night after night, so that similar lists only move when the
+  // data does. A young community has fewer listeners than the default component count: use
+  // what fits.
+  const parameters = { ...DEFAULT_PARAMETERS, ...job.parameters, minListeners };
   let filtered;
   try {
     filtered = filterListening(data, minListeners);
@@ -131,7 +133,8 @@ function flipBytes(path: string): void {
 function describe(error: unknown): { message: string; code?: string } {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return { message: `${error.name}: ${error.message}`, code: typeof code === 'string' ? code : undefined };
+    const message = `${error.name}: ${error.message}`;
+    return { message, code: typeof code === 'string' ? code : undefined };
   }
   return { message: String(error) };
 }

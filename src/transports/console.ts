@@ -137,12 +137,14 @@ export function parseCommandLine(line: string, commands: BotCommand[], user: Con
       const min = 'min_value' in option ? option.min_value : undefined;
       const max = 'max_value' in option ? option.max_value : undefined;
       if ((min !== undefined && number < min) || (max !== undefined && number > max)) {
-        return { ok: false, message: `${option.name} must be from ${min ?? '…'} to ${max ?? '…'}.` };
+        const range = `${min ?? '…'} to ${max ?? '…'}`;
+        return { ok: false, message: `${option.name} must be from ${range}.` };
       }
       values[option.name] = number;
     } else if (option.type === ApplicationCommandOptionType.User) {
       const text = String(value).replace(/^<@!?(\d+)>$/, '$1');
-      values[option.name] = text === user.id || text === user.name ? user : { id: text, name: text };
+      const isSelf = text === user.id || text === user.name;
+      values[option.name] = isSelf ? user : { id: text, name: text };
     }
   }
 
@@ -156,10 +158,22 @@ export function parseCommandLine(line: string, commands: BotCommand[], user: Con
   };
 }
 
+/** `in 3 hours` / `5 minutes ago`, as Discord shows a `<t:…:R>` timestamp. */
+export function relativeTime(at: number, now: number): string {
+  const seconds = Math.round((at - now) / 1000);
+  const units: [string, number][] = [['year', 31_536_000], ['month', 2_592_000], ['day', 86_400],
+    ['hour', 3600], ['minute', 60], ['second', 1]];
+  const [unit, size] = units.find(([, length]) => Math.abs(seconds) >= length) ?? ['second', 1];
+  const count = Math.round(Math.abs(seconds) / size);
+  const amount = `${count} ${unit}${count === 1 ? '' : 's'}`;
+  return seconds >= 0 ? `in ${amount}` : `${amount} ago`;
+}
+
 /** Markdown to plain text: escapes resolved, `**`, `*`, `` ` `` dropped, links to their text. */
 export function plainText(markdown: string): string {
-  let text = markdown.replace(/<t:(\d+):[a-zA-Z]>/g, (_, seconds: string) =>
-    new Date(Number(seconds) * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC');
+  let text = markdown.replace(/<t:(\d+):([a-zA-Z])>/g, (_, seconds: string, style: string) =>
+    style === 'R' ? relativeTime(Number(seconds) * 1000, Date.now())
+      : new Date(Number(seconds) * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC');
   text = text.replace(/\[((?:\\.|[^\]\\])*)\]\((https?:[^)\s]+)\)/g, '$1');
   let result = '';
   for (let index = 0; index < text.length; index += 1) {
@@ -193,7 +207,9 @@ export function renderReply(reply: Reply): RenderedReply {
   const lines: string[] = [];
   const actions: ConsoleAction[] = [];
   if (reply.ephemeral === true) lines.push('(only you can see this)');
-  if (reply.content !== undefined && reply.content !== '\u200b') lines.push(plainText(reply.content));
+  if (reply.content !== undefined && reply.content !== '\u200b') {
+    lines.push(plainText(reply.content));
+  }
   for (const embed of reply.embeds ?? []) lines.push(...renderEmbed(embed));
 
   for (const row of reply.components ?? []) {
@@ -238,7 +254,8 @@ export function helpText(commands: BotCommand[]): string {
     const subcommands = (definition.options ?? []).filter(
       (option) => option.type === ApplicationCommandOptionType.Subcommand);
     if (subcommands.length === 0) {
-      lines.push(`  ${usageOf(definition.name, definition.options ?? [])}  ${definition.description}`);
+      const usage = usageOf(definition.name, definition.options ?? []);
+      lines.push(`  ${usage}  ${definition.description}`);
     }
     for (const sub of subcommands) {
       lines.push(`  ${usageOf(definition.name, sub.options ?? [], sub.name)}  ${sub.description}`);
@@ -282,7 +299,8 @@ export class ConsoleSession {
       }
       request = {
         kind: 'component', commandName: chosen.customId.split(':')[0] ?? '',
-        customId: chosen.customId, ...(chosen.values === undefined ? {} : { values: chosen.values }),
+        customId: chosen.customId,
+        ...(chosen.values === undefined ? {} : { values: chosen.values }),
         options: recordOptions({}), userId: this.#user.id, userName: this.#user.name,
         guildId: null, channelId: 'console', memberCanManageGuild: true,
       };
@@ -327,14 +345,17 @@ function defaultUser(): ConsoleUser {
 }
 
 /**
- * Runs the console on `input`/`output` until EOF or `/quit`. On a terminal: a prompt, a banner
- * and TAB completion of artist names; piped: each line is echoed after `> ` and answered.
+ * Runs the console on `input`/`output` until EOF, `/quit` or `signal` aborts. On a terminal: a
+ * prompt, a banner and TAB completion of artist names; piped: each line is echoed after `> `
+ * and answered.
  */
 export async function runConsole(options: {
   dispatcher: Dispatcher;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream & { isTTY?: boolean };
   user?: ConsoleUser;
+  /** Aborting ends the console like EOF (after the command being answered). */
+  signal?: AbortSignal;
 }): Promise<void> {
   const { dispatcher, input, output } = options;
   const session = new ConsoleSession(dispatcher, options.user);
@@ -354,7 +375,10 @@ export async function runConsole(options: {
     } : { terminal: false }),
   });
 
+  options.signal?.addEventListener('abort', () => lines.close(), { once: true });
+  if (options.signal?.aborted === true) lines.close();
   if (interactive) {
+    lines.on('SIGINT', () => lines.close());
     output.write('Music bot console: type /help for the commands, Ctrl-D to leave.\n');
     lines.prompt();
   }

@@ -131,8 +131,9 @@ async function answerComponent(interaction: MessageComponentInteraction, reply: 
 }
 
 /**
- * Answers one interaction through the dispatcher: defers first for slow commands, or after
- * `DEFER_AFTER_MS` for anything still running; logs (never throws) when Discord refuses.
+ * Answers one interaction through the dispatcher: defers when the handler asks (before slow
+ * work), or after `DEFER_AFTER_MS` for anything still running; logs (never throws) when
+ * Discord refuses.
  */
 export async function handleInteraction(interaction: Interaction, dispatcher: Dispatcher,
   logger: Logger): Promise<void> {

@@ -6,23 +6,40 @@
  * Usage:
  *   const discord = await FakeDiscord.start({ token, applicationId });
  *   const client = new Client({ intents: [], rest: { api: discord.restUrl } });
- *   await client.login(token); await discord.waitForIdentify();
- *   const exchange = await discord.sendCommand({ name: 'similar', options: [...], user });
- *   exchange.message?.embeds;  exchange.callbackType;  exchange.responses
- *   await discord.clickButton(exchange, 'similar:more', user);
- *   discord.dropConnection(4000);  await discord.waitForResume();
+ *   await client.login(token);
+ *   await discord.waitForIdentify();
+ *   discord.registeredCommands;              // the last PUT of the command list
+ *   const user = makeUser('alice');           // same name, same id
+ *   const exchange = await discord.sendCommand({
+ *     name: 'taste', options: [{ name: 'add', type: 1, options: [{ name: 'artist', type: 3,
+ *     value: 'Drake' }] }], user,             // guildId: null sends it in a DM
+ *   });
+ *   exchange.message;                         // content, embeds, components, flags, allowedMentions
+ *   exchange.callbackType; exchange.responses; exchange.followUps; exchange.ephemeral
+ *   await discord.sendAutocomplete({ name: 'similar', options: [...], focused: 'artist' });
+ *   await discord.clickButton(exchange, customId, { user });
+ *   await discord.selectMenu(exchange, customId, ['value'], { user });
+ *   discord.dropConnection(4000); await discord.waitForResume();
  *   await discord.stop();
  *
- * What it models: HELLO / IDENTIFY / READY / GUILD_CREATE, heartbeat ACK, RESUME with replay of
- * missed dispatches by sequence, close 4004 on a wrong token; interaction callbacks (with and
- * without `?with_response=true`), `@original` webhook edits, follow-ups, multipart
- * `payload_json`, stored message objects so components can be clicked; Discord's message and
- * autocomplete limits (an over-limit body is refused with 400 / 50035 like Discord does, and
- * recorded in `violations`). What it does not model: rate limits, permissions, intents
- * filtering, voice, anything a music recommendation bot never calls (unknown routes answer 404
- * and are recorded in `unknownRoutes`).
+ * `sendX` resolves when the member would see an answer (a reply, an update, choices, or the
+ * edit or follow-up after a defer) and rejects after `timeoutMs` (5 s) with what was seen.
  *
- * Facts about what discord.js needs: /work/shared/notes/discord-stand-in.md.
+ * What it models: HELLO / IDENTIFY / READY / GUILD_CREATE, heartbeat ACK, RESUME with replay of
+ * missed dispatches by sequence (op 9 for an unknown session), close 4004 on a wrong token, 401
+ * on REST with a wrong token; interaction callbacks 4-9 (with and without
+ * `?with_response=true`), a second callback refused with 40060, the "thinking…" message a defer
+ * creates, `@original` and message-id webhook edits and deletes, follow-ups, multipart
+ * `payload_json` with files, stored message objects so components can be clicked; Discord's
+ * message and autocomplete limits (an over-limit body is refused with 400 / 50035 as Discord
+ * does, and recorded in `violations`). What it does not model: rate limits, the 3-second and
+ * 15-minute token windows, permissions, intent filtering, anything a music bot never calls
+ * (unknown routes answer 404 and are recorded in `unknownRoutes`).
+ *
+ * discord.js facts it relies on: every JSON answer needs `Content-Type: application/json`;
+ * READY must carry `user`, `application` and `guilds`, and each listed guild needs a
+ * GUILD_CREATE or readiness waits 15 s; interactions need `entitlements`,
+ * `authorizing_integration_owners`, `channel`, and `message` for components.
  */
 
 import { createHash } from 'node:crypto';
@@ -181,7 +198,11 @@ let snowflakeIncrement = 0n;
 /** A fresh snowflake id carrying the current time, as Discord makes them. O(1). */
 export function snowflake(): string {
   snowflakeIncrement = (snowflakeIncrement + 1n) & 0xfffn;
-  return ((BigInt(Date.now()) - DISCORD_EPOCH) << 22n | (1n << 17n) | snowflakeIncrement).toString();
+  return (
+    ((BigInt(Date.now()) - DISCORD_EPOCH) << 22n) |
+    (1n << 17n) |
+    snowflakeIncrement
+  ).toString();
 }
 
 /** A user whose id is derived from `username`, so the same name gives the same id. O(1). */
@@ -246,7 +267,8 @@ export function messageLimitViolations(data: any): string[] {
     const children: any[] = Array.isArray(row.components) ? row.components : [];
     if (children.length > 5) problems.push(`components[${index}] has ${children.length} > 5`);
     for (const child of children) {
-      if (length(child.custom_id) > 100) problems.push(`custom_id ${length(child.custom_id)} > 100`);
+      if (length(child.custom_id) > 100)
+        problems.push(`custom_id ${length(child.custom_id)} > 100`);
       if (length(child.label) > 80) problems.push(`label ${length(child.label)} > 80`);
       if (Array.isArray(child.options) && child.options.length > 25) {
         problems.push(`select menu with ${child.options.length} options > 25`);
@@ -300,7 +322,11 @@ export class InteractionExchange {
   private resolveSettled!: (exchange: InteractionExchange) => void;
   private readonly listeners = new Set<() => void>();
 
-  constructor(payload: any, messages: Map<string, RecordedMessage>, readonly until: 'ack' | 'content') {
+  constructor(
+    payload: any,
+    messages: Map<string, RecordedMessage>,
+    readonly until: 'ack' | 'content',
+  ) {
     this.id = payload.id;
     this.token = payload.token;
     this.payload = payload;
@@ -319,9 +345,8 @@ export class InteractionExchange {
    * message it updated), or the first follow-up when the bot deleted its deferred reply.
    */
   get message(): RecordedMessage | undefined {
-    const original = this.originalMessageId === undefined
-      ? undefined
-      : this.messages.get(this.originalMessageId);
+    const original =
+      this.originalMessageId === undefined ? undefined : this.messages.get(this.originalMessageId);
     return original ?? this.followUps[0];
   }
 
@@ -358,7 +383,9 @@ export class InteractionExchange {
       };
       const timer = setTimeout(() => {
         this.listeners.delete(listener);
-        reject(new Error(`interaction ${this.describe()}: no matching response in ${timeoutMs} ms`));
+        reject(
+          new Error(`interaction ${this.describe()}: no matching response in ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       this.listeners.add(listener);
     });
@@ -383,7 +410,8 @@ export class InteractionExchange {
 
   private settlesOn(response: InteractionResponse): boolean {
     if (this.until === 'ack') return true;
-    if (response.kind === 'callback') return response.callbackType !== 5 && response.callbackType !== 6;
+    if (response.kind === 'callback')
+      return response.callbackType !== 5 && response.callbackType !== 6;
     return response.kind === 'edit' || response.kind === 'followup';
   }
 }
@@ -452,7 +480,10 @@ export class FakeDiscord extends EventEmitter {
   /** Starts REST and gateway on 127.0.0.1 with a random port. Resolves when listening. */
   static async start(options: FakeDiscordOptions): Promise<FakeDiscord> {
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    // A deep accept queue: a burst of callbacks must not stall in SYN retries (backlog 511).
+    await new Promise<void>((resolve) =>
+      server.listen({ port: 0, host: '127.0.0.1', backlog: 8192 }, resolve),
+    );
     const port = (server.address() as AddressInfo).port;
     const discord = new FakeDiscord(options, server, port);
     server.on('request', (request, response) => discord.onHttpRequest(request, response));
@@ -482,7 +513,11 @@ export class FakeDiscord extends EventEmitter {
 
   /** Resolves once the command list has been PUT at least `count` times. */
   waitForCommandRegistration(count = 1, timeoutMs = 10_000): Promise<void> {
-    return this.waitUntil(() => this.commandRegistrations.length >= count, timeoutMs, 'PUT commands');
+    return this.waitUntil(
+      () => this.commandRegistrations.length >= count,
+      timeoutMs,
+      'PUT commands',
+    );
   }
 
   /** Sends a slash command (type 2). Resolves when the exchange settles. */
@@ -571,12 +606,19 @@ export class FakeDiscord extends EventEmitter {
   /**
    * Closes the gateway socket with `code` (4000: the client resumes; 1000: it re-identifies
    * after about 5 s), or cuts it without a close frame with 'terminate'. Dispatches sent while
-   * the client is away are replayed when it resumes.
+   * the client is away are replayed when it resumes. With `invalidateSession` the session is
+   * forgotten, so the client's RESUME gets op 9 and it identifies again (dispatches sent before
+   * that are lost, as on Discord).
    */
-  dropConnection(code: number | 'terminate' = 4000): void {
-    const socket = this.session?.socket;
-    if (!socket) throw new Error('no connected gateway socket to drop');
-    this.session!.socket = undefined;
+  dropConnection(
+    code: number | 'terminate' = 4000,
+    options: { invalidateSession?: boolean } = {},
+  ): void {
+    const session = this.session;
+    const socket = session?.socket;
+    if (!session || !socket) throw new Error('no connected gateway socket to drop');
+    session.socket = undefined;
+    if (options.invalidateSession) session.id = `invalidated-${session.id}`;
     if (code === 'terminate') socket.terminate();
     else {
       this.closeCodes.push(code);
@@ -618,9 +660,12 @@ export class FakeDiscord extends EventEmitter {
     );
     if (!found) {
       const ids = components.map((component: any) => `${component.type}:${component.custom_id}`);
-      throw new Error(`message ${message.id} has no component ${componentType}:${customId}; it has [${ids}]`);
+      throw new Error(
+        `message ${message.id} has no component ${componentType}:${customId}; it has [${ids}]`,
+      );
     }
-    if (found.disabled) throw new Error(`component ${customId} on message ${message.id} is disabled`);
+    if (found.disabled)
+      throw new Error(`component ${customId} on message ${message.id} is disabled`);
     return message;
   }
 
@@ -629,10 +674,20 @@ export class FakeDiscord extends EventEmitter {
     data: any,
     context: InteractionContext,
   ): Promise<InteractionExchange> {
-    const where: InteractionContext = { guildId: message.guildId, channelId: message.channelId, ...context };
-    return this.dispatchInteraction(InteractionType.MessageComponent, data, where, {
-      message: this.apiMessage(message),
-    }, message.id);
+    const where: InteractionContext = {
+      guildId: message.guildId,
+      channelId: message.channelId,
+      ...context,
+    };
+    return this.dispatchInteraction(
+      InteractionType.MessageComponent,
+      data,
+      where,
+      {
+        message: this.apiMessage(message),
+      },
+      message.id,
+    );
   }
 
   private dispatchInteraction(
@@ -826,11 +881,17 @@ export class FakeDiscord extends EventEmitter {
         body: {
           url: this.gatewayUrl,
           shards: 1,
-          session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 },
+          session_start_limit: {
+            total: 1000,
+            remaining: 999,
+            reset_after: 86_400_000,
+            max_concurrency: 1,
+          },
         },
       };
     }
-    if (method === 'GET' && path === '/gateway') return { status: 200, body: { url: this.gatewayUrl } };
+    if (method === 'GET' && path === '/gateway')
+      return { status: 200, body: { url: this.gatewayUrl } };
     if (method === 'GET' && path === '/users/@me') return { status: 200, body: this.botUser };
     if (method === 'GET' && (path === '/applications/@me' || path === '/oauth2/applications/@me')) {
       return { status: 200, body: this.applicationObject() };
@@ -839,10 +900,13 @@ export class FakeDiscord extends EventEmitter {
     // Command registration: /applications/{app}/commands or /applications/{app}/guilds/{g}/commands.
     if (parts[0] === 'applications' && parts[parts.length - 1] === 'commands') {
       const scope = parts[2] === 'guilds' ? parts[3] : 'global';
-      if (parts[1] !== this.applicationId) return { status: 404, body: { message: 'Unknown Application', code: 10002 } };
+      if (parts[1] !== this.applicationId)
+        return { status: 404, body: { message: 'Unknown Application', code: 10002 } };
       if (method === 'PUT') return this.registerCommands(scope, parseJson(raw, request).json);
       if (method === 'GET') {
-        const last = [...this.commandRegistrations].reverse().find((entry) => entry.scope === scope);
+        const last = [...this.commandRegistrations]
+          .reverse()
+          .find((entry) => entry.scope === scope);
         return { status: 200, body: last ? this.withCommandIds(last.body) : [] };
       }
     }
@@ -880,7 +944,8 @@ export class FakeDiscord extends EventEmitter {
   }
 
   private registerCommands(scope: string, body: any): { status: number; body: unknown } {
-    if (!Array.isArray(body)) return { status: 400, body: { message: 'Invalid Form Body', code: 50035 } };
+    if (!Array.isArray(body))
+      return { status: 400, body: { message: 'Invalid Form Body', code: 50035 } };
     this.registeredCommands = body;
     this.commandRegistrations.push({ scope, body });
     for (const command of body) if (command?.name) this.commandIdFor(command.name);
@@ -921,17 +986,31 @@ export class FakeDiscord extends EventEmitter {
     const data = parsed.json?.data ?? {};
     const elapsedMs = performance.now() - exchange.sentAt;
     const record = (status: number, messageId?: string) =>
-      exchange.record({ kind: 'callback', callbackType: type, data, files: parsed.files, messageId, elapsedMs, status });
+      exchange.record({
+        kind: 'callback',
+        callbackType: type,
+        data,
+        files: parsed.files,
+        messageId,
+        elapsedMs,
+        status,
+      });
 
     if (exchange.callbackType !== undefined) {
       record(400);
-      return { status: 400, body: { message: 'Interaction has already been acknowledged.', code: 40060 } };
+      return {
+        status: 400,
+        body: { message: 'Interaction has already been acknowledged.', code: 40060 },
+      };
     }
     const problems = this.callbackProblems(exchange, type, data);
     if (problems.length > 0) {
       this.violations.push({ interactionId: id, route: `callback ${type}`, problems });
       record(400);
-      return { status: 400, body: { message: `Invalid Form Body: ${problems.join('; ')}`, code: 50035 } };
+      return {
+        status: 400,
+        body: { message: `Invalid Form Body: ${problems.join('; ')}`, code: 50035 },
+      };
     }
 
     // A defer shows a "thinking…" message at once: it is the @original that edits fill in.
@@ -979,7 +1058,10 @@ export class FakeDiscord extends EventEmitter {
     return [`unknown callback type ${type}`];
   }
 
-  private followUp(exchange: InteractionExchange, parsed: ParsedBody): { status: number; body: unknown } {
+  private followUp(
+    exchange: InteractionExchange,
+    parsed: ParsedBody,
+  ): { status: number; body: unknown } {
     const elapsedMs = performance.now() - exchange.sentAt;
     const data = parsed.json ?? {};
     if (exchange.callbackType === undefined) {
@@ -990,13 +1072,17 @@ export class FakeDiscord extends EventEmitter {
     if (problems.length > 0) {
       this.violations.push({ interactionId: exchange.id, route: 'follow-up', problems });
       exchange.record({ kind: 'followup', data, files: parsed.files, elapsedMs, status: 400 });
-      return { status: 400, body: { message: `Invalid Form Body: ${problems.join('; ')}`, code: 50035 } };
+      return {
+        status: 400,
+        body: { message: `Invalid Form Body: ${problems.join('; ')}`, code: 50035 },
+      };
     }
 
     // The first follow-up to a defer fills in the "thinking…" message, as on Discord.
-    const loading = exchange.originalMessageId === undefined
-      ? undefined
-      : this.messages.get(exchange.originalMessageId);
+    const loading =
+      exchange.originalMessageId === undefined
+        ? undefined
+        : this.messages.get(exchange.originalMessageId);
     let message: RecordedMessage;
     if (loading?.loading) {
       message = this.writeMessage(exchange, data, parsed.files, loading.id);
@@ -1005,7 +1091,14 @@ export class FakeDiscord extends EventEmitter {
       message = this.writeMessage(exchange, data, parsed.files);
       exchange.followUpIds.push(message.id);
     }
-    exchange.record({ kind: 'followup', data, files: parsed.files, messageId: message.id, elapsedMs, status: 200 });
+    exchange.record({
+      kind: 'followup',
+      data,
+      files: parsed.files,
+      messageId: message.id,
+      elapsedMs,
+      status: 200,
+    });
     return { status: 200, body: this.apiMessage(message) };
   }
 
@@ -1028,7 +1121,8 @@ export class FakeDiscord extends EventEmitter {
       return { status: 404, body: { message: 'Unknown Message', code: 10008 } };
     }
 
-    if (method === 'GET') return { status: 200, body: this.apiMessage(this.messages.get(messageId)!) };
+    if (method === 'GET')
+      return { status: 200, body: this.apiMessage(this.messages.get(messageId)!) };
     if (method === 'DELETE') {
       this.messages.delete(messageId);
       exchange.record({ kind, data: {}, files: [], messageId, elapsedMs, status: 204 });
@@ -1040,7 +1134,10 @@ export class FakeDiscord extends EventEmitter {
     if (problems.length > 0) {
       this.violations.push({ interactionId: exchange.id, route: `edit ${messageKey}`, problems });
       exchange.record({ kind, data, files: parsed.files, elapsedMs, status: 400 });
-      return { status: 400, body: { message: `Invalid Form Body: ${problems.join('; ')}`, code: 50035 } };
+      return {
+        status: 400,
+        body: { message: `Invalid Form Body: ${problems.join('; ')}`, code: 50035 },
+      };
     }
     const message = this.writeMessage(exchange, data, parsed.files, messageId);
     message.loading = false;
@@ -1209,7 +1306,11 @@ export class FakeDiscord extends EventEmitter {
       };
       const timer = setTimeout(() => {
         this.off('state', listener);
-        reject(new Error(`fake Discord: no ${what} within ${timeoutMs} ms (close codes: ${this.closeCodes})`));
+        reject(
+          new Error(
+            `fake Discord: no ${what} within ${timeoutMs} ms (close codes: ${this.closeCodes})`,
+          ),
+        );
       }, timeoutMs);
       this.on('state', listener);
     });
@@ -1258,7 +1359,8 @@ function parseJson(raw: Buffer, request: IncomingMessage): ParsedBody {
     const filename = /filename="([^"]*)"/.exec(headers)?.[1];
     const partType = /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1] ?? 'application/octet-stream';
     if (name === 'payload_json') json = JSON.parse(content.toString('utf8'));
-    else if (filename !== undefined) files.push({ field: name, filename, size: content.length, contentType: partType });
+    else if (filename !== undefined)
+      files.push({ field: name, filename, size: content.length, contentType: partType });
     start = next;
   }
   return { json, files };
