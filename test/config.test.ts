@@ -1,6 +1,8 @@
 /** Configuration validation, and the logger's promise never to write the token. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
 import { ConfigError, parseConfig } from '../src/config.ts';
 import { createLogger, REDACTED } from '../src/logger.ts';
 
@@ -123,4 +125,17 @@ test('pretty output (as on a terminal) is scrubbed as well', () => {
   assert.match(lines[0] ?? '', /INFO/);
   assert.match(lines[0] ?? '', /hello \[redacted\]/);
   assert.throws(() => JSON.parse(lines[0] ?? ''), 'pretty output is not JSON');
+});
+
+test('.env.example documents every variable and, copied as is, is a valid console setup', () => {
+  const text = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+  const values = parseDotenv(text);
+  for (const name of ['DISCORD_TOKEN', 'DISCORD_CLIENT_ID', 'DISCORD_GUILD_ID', 'DATABASE_PATH',
+    'MODEL_PATH', 'LOG_LEVEL', 'COMMAND_COOLDOWN_SECONDS', 'DISCORD_API_URL', 'RETRAIN_CRON',
+    'RETRAIN_TIMEZONE']) {
+    assert.ok(name in values, `${name} undocumented`);
+  }
+  const config = parseConfig(values);
+  assert.equal(config.discordToken, undefined);
+  assert.equal(config.retrainCron, '0 4 * * *');
 });

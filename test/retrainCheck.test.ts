@@ -14,7 +14,13 @@ import { Recommender } from '../src/model/recommender.ts';
 import type { ModelData } from '../src/model/types.ts';
 import { prepareServingModel } from '../src/retrain/prepare.ts';
 import type { HeldOutCase } from '../src/retrain/protocol.ts';
-import { checkCandidate, findNumericalProblem, hitRate } from '../src/retrain/validateModel.ts';
+import {
+  checkCandidate,
+  COLLAPSED_MEAN_COSINE,
+  findNumericalProblem,
+  hitRate,
+  meanPairCosine,
+} from '../src/retrain/validateModel.ts';
 import { recordingLogger } from './support/retrainFixture.ts';
 import { TINY_CLUSTERS, tinyModel } from './support/tinyModel.ts';
 
@@ -109,6 +115,36 @@ test('non-finite or negative factors are refused, naming the artist', async () =
     const check = await checkCandidate(path, { cases: [], minimumHitRateRatio: 0.7 });
     assert.equal(check.accepted, false);
   });
+});
+
+test('a collapsed model, where every artist points the same way, is refused', () => {
+  // All rows equal: every pair has cosine 1.
+  const collapsed = tinyModel();
+  const k = collapsed.components;
+  for (let row = 0; row < collapsed.artists.length; row++) {
+    for (let c = 0; c < k; c++) {
+      collapsed.similarityEmbedding[row * k + c] = 0.5;
+      collapsed.artistFactors[row * k + c] = 0.01;
+    }
+  }
+  assert.ok(Math.abs(meanPairCosine(collapsed) - 1) < 1e-6);
+  assert.match(findNumericalProblem(collapsed) ?? '', /collapsed: .*mean cosine similarity of 1\.000/);
+
+  // One-hot rows (k = n): every pair of distinct artists has cosine 0.
+  const orthogonal = tinyModel();
+  const n = orthogonal.artists.length;
+  orthogonal.components = n;
+  orthogonal.similarityEmbedding = new Float32Array(n * n);
+  orthogonal.artistFactors = new Float32Array(n * n);
+  for (let row = 0; row < n; row++) {
+    orthogonal.similarityEmbedding[row * n + row] = 1;
+    orthogonal.artistFactors[row * n + row] = 1;
+  }
+  assert.equal(meanPairCosine(orthogonal), 0);
+
+  // The four-genre model sits in between, well below the threshold.
+  const mean = meanPairCosine(tinyModel());
+  assert.ok(mean > 0.1 && mean < COLLAPSED_MEAN_COSINE - 0.3, `mean cosine ${mean}`);
 });
 
 test('a model that finds far fewer held-out artists than the served one is refused', async () => {

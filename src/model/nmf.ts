@@ -372,25 +372,23 @@ class SweepTeam {
     k: number,
     sides: [SweepSide, SweepSide],
   ): Promise<SweepTeam> {
-    const workers = threads > 1 ? await borrowWorkers(threads - 1) : [];
-    const team = new SweepTeam(k, sides, workers);
-    try {
-      await Promise.all(
-        workers.map((worker, index) => {
-          const setup: WorkerSetup = {
-            type: 'setup',
-            k,
-            sides,
-            partialGram: team.partialGrams[index],
-          };
-          return request(worker, setup);
-        }),
-      );
-    } catch (error) {
-      team.discard();
-      throw error;
+    if (threads > 1) {
+      // A worker that cannot start (no tsx loader, say) only costs speed: go on with one thread.
+      let team: SweepTeam | null = null;
+      try {
+        team = new SweepTeam(k, sides, await borrowWorkers(threads - 1));
+        await Promise.all(
+          team.workers.map((worker, index) => {
+            const partialGram = team!.partialGrams[index];
+            return request(worker, { type: 'setup', k, sides, partialGram });
+          }),
+        );
+        return team;
+      } catch {
+        team?.discard();
+      }
     }
-    return team;
+    return new SweepTeam(k, sides, []);
   }
 
   /** Sweeps one side over all ranges; leaves the upper triangle of the side's Gram in `gramOut`. */
@@ -467,27 +465,39 @@ async function startWorker(): Promise<Worker> {
   const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), {
     workerData: { role: WORKER_ROLE },
   });
-  worker.on('error', () => {
+  const forget = () => {
     const index = idleWorkers.indexOf(worker);
     if (index >= 0) idleWorkers.splice(index, 1);
-  });
+  };
+  worker.on('error', forget);
+  worker.on('exit', forget);
   return worker;
 }
 
 /** Posts one message and resolves with the worker's reply. */
 function request(worker: Worker, message: WorkerSetup | WorkerSweep): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const onMessage = (reply: { type: string; message?: string }) => {
+    const settle = () => {
+      worker.off('message', onMessage);
       worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const onMessage = (reply: { type: string; message?: string }) => {
+      settle();
       if (reply.type === 'failed') reject(new Error(`NMF worker failed: ${reply.message}`));
       else resolve(reply);
     };
     const onError = (error: Error) => {
-      worker.off('message', onMessage);
+      settle();
       reject(error);
     };
-    worker.once('message', onMessage);
-    worker.once('error', onError);
+    const onExit = (code: number) => {
+      settle();
+      reject(new Error(`NMF worker exited with code ${code}`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
     worker.postMessage(message);
   });
 }

@@ -33,7 +33,7 @@ export const DEFAULT_PARAMETERS: TrainingParameters = {
   maxIterations: 100,
   tolerance: 1e-5,
   l1Artist: 0,
-  l2Artist: 10_000,
+  l2Artist: 7_000,
   l1User: 0,
   l2User: 600,
   minListeners: 2,

@@ -57,14 +57,17 @@ export interface RunWorkerOptions {
 }
 
 const DEFAULT_WORKER_PATH = fileURLToPath(new URL('./worker.ts', import.meta.url));
-const STDERR_TAIL_BYTES = 4096;
+const OUTPUT_TAIL_BYTES = 4096;
 
 /**
  * Forks the worker under tsx with the given heap limit, sends it `job`, and resolves when it
  * has exited (never rejects). A worker that exits without a final message, is killed, or runs
  * out of memory resolves as `failed` with the cause and its exit code or signal.
  */
-export function runRetrainWorker(job: RetrainJob, options: RunWorkerOptions): Promise<WorkerOutcome> {
+export function runRetrainWorker(
+  job: RetrainJob,
+  options: RunWorkerOptions,
+): Promise<WorkerOutcome> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
 
@@ -76,21 +79,24 @@ export function runRetrainWorker(job: RetrainJob, options: RunWorkerOptions): Pr
     ];
     const child = fork(options.workerPath ?? DEFAULT_WORKER_PATH, [], {
       execArgv,
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      // Never the parent's stdout: in console mode that is the conversation.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
 
     let final: WorkerMessage | undefined;
     let timedOut = false;
     let lastRssMb = 0;
-    let stderrTail = '';
+    let outputTail = '';
     let settled = false;
 
-    // Keep only the end of stderr: it holds V8's out-of-memory report or a crash's stack.
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
-    });
+    // Keep only the end of the output: it holds V8's out-of-memory report or a crash's stack.
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        outputTail = (outputTail + chunk).slice(-OUTPUT_TAIL_BYTES);
+      });
+    }
 
     const timer = setTimeout(() => {
       timedOut = true;
@@ -101,7 +107,11 @@ export function runRetrainWorker(job: RetrainJob, options: RunWorkerOptions): Pr
       if (!isWorkerMessage(message)) return;
       if (message.type === 'progress') {
         lastRssMb = message.rssMb;
-        options.onProgress?.(message);
+        try {
+          options.onProgress?.(message);
+        } catch {
+          // A failing progress display must not take the bot down.
+        }
         return;
       }
       final ??= message;
@@ -115,7 +125,7 @@ export function runRetrainWorker(job: RetrainJob, options: RunWorkerOptions): Pr
     };
 
     child.on('error', (error) => {
-      // Spawn failures arrive here without an exit event; kill errors arrive before exit.
+      // Spawn failures arrive here without a close event; kill errors arrive before close.
       if (child.pid === undefined) {
         finish({
           status: 'failed', cause: 'spawn', message: `could not start the worker: ${error.message}`,
@@ -124,7 +134,8 @@ export function runRetrainWorker(job: RetrainJob, options: RunWorkerOptions): Pr
       }
     });
 
-    child.on('exit', (exitCode, signal) => {
+    // 'close' comes after 'exit' once the output and IPC pipes are drained: no message is lost.
+    child.on('close', (exitCode, signal) => {
       const durationMs = elapsed();
       if (final?.type === 'done' && !timedOut) {
         finish({ status: 'done', summary: final.summary, durationMs });
@@ -135,7 +146,7 @@ export function runRetrainWorker(job: RetrainJob, options: RunWorkerOptions): Pr
         return;
       }
       const failure = describeFailure({
-        timedOut, exitCode, signal, stderrTail, final, timeoutMs: options.limits.timeoutMs,
+        timedOut, exitCode, signal, outputTail, final, timeoutMs: options.limits.timeoutMs,
         maxOldSpaceMb: options.limits.maxOldSpaceMb, lastRssMb,
       });
       finish({ status: 'failed', ...failure, durationMs, exitCode, signal, lastRssMb });
@@ -153,7 +164,7 @@ interface FailureFacts {
   timedOut: boolean;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
-  stderrTail: string;
+  outputTail: string;
   final: WorkerMessage | undefined;
   timeoutMs: number;
   maxOldSpaceMb: number;
@@ -168,7 +179,7 @@ function describeFailure(facts: FailureFacts): { cause: WorkerFailureCause; mess
       message: `worker killed after the ${Math.round(facts.timeoutMs / 1000)} s time limit`,
     };
   }
-  if (/heap out of memory|Reached heap limit|Allocation failed/i.test(facts.stderrTail)) {
+  if (/heap out of memory|Reached heap limit|Allocation failed/i.test(facts.outputTail)) {
     return {
       cause: 'out-of-memory',
       message: `worker ran out of memory (heap limit ${facts.maxOldSpaceMb} MiB, last seen ` +
@@ -188,7 +199,7 @@ function describeFailure(facts: FailureFacts): { cause: WorkerFailureCause; mess
       : '';
     return { cause: 'killed', message: `worker killed by ${facts.signal}${hint}` };
   }
-  const lastLine = facts.stderrTail.trim().split('\n').filter((line) => line.trim() !== '');
+  const lastLine = facts.outputTail.trim().split('\n').filter((line) => line.trim() !== '');
   const detail = lastLine.length > 0 ? `: ${lastLine.slice(-3).join(' | ').slice(0, 400)}` : '';
   return {
     cause: 'crash',

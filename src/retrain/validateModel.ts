@@ -3,7 +3,10 @@
  *
  * 1. the file reads back (`readModel` checks magic, version, shapes and the CRC-32);
  * 2. it has artists, and every artist factor, Gram entry and embedding value is finite (and the
- *    factors non-negative, as NMF guarantees);
+ *    factors non-negative, as NMF guarantees); and it has not collapsed, i.e. the mean cosine
+ *    similarity of random artist pairs stays below `COLLAPSED_MEAN_COSINE` (0.09 to 0.18 for
+ *    HetRec models, 0.3 for the four-genre test model; penalties too strong for the data give
+ *    every artist the same direction and a mean near 1);
  * 3. on held-out cases (a listener's artists minus one, see heldOut.ts) its `recommend` puts the
  *    hidden artist in the top 50 at least `minimumHitRateRatio` times as often as the served
  *    model does on the same cases.
@@ -20,6 +23,12 @@ import type { HeldOutCase } from './protocol.ts';
 
 /** Rank within which a hidden artist counts as found. */
 export const HIT_RANK = 50;
+
+/** A model whose random artist pairs are this similar on average says nothing about anyone. */
+export const COLLAPSED_MEAN_COSINE = 0.95;
+
+/** Random artist pairs sampled for the collapse check. */
+const COLLAPSE_PAIRS = 2000;
 
 /** Options of `checkCandidate`. */
 export interface CandidateCheckOptions {
@@ -90,7 +99,7 @@ export async function checkCandidate(
 
 /**
  * The first numerical problem of a model (empty, non-finite or negative factors, non-finite
- * Gram or embedding), or undefined. O(artists x k + k^2).
+ * Gram or embedding, collapse), or undefined. O(artists x k + k^2).
  */
 export function findNumericalProblem(model: ModelData): string | undefined {
   if (model.artists.length === 0) return 'the model has no artists';
@@ -111,7 +120,40 @@ export function findNumericalProblem(model: ModelData): string | undefined {
     }
   }
   if (!model.artistGram.every(Number.isFinite)) return 'the Gram matrix W^T W is not finite';
+
+  const meanCosine = meanPairCosine(model);
+  if (meanCosine > COLLAPSED_MEAN_COSINE) {
+    return `the model has collapsed: random artist pairs have a mean cosine similarity of ` +
+      `${meanCosine.toFixed(3)} (at most ${COLLAPSED_MEAN_COSINE}); the training penalties are ` +
+      'probably too strong for this data';
+  }
   return undefined;
+}
+
+/**
+ * Mean cosine similarity (dot product of unit embedding rows) over COLLAPSE_PAIRS seeded random
+ * pairs of distinct artists; 0 for fewer than two artists. O(pairs x k).
+ */
+export function meanPairCosine(model: ModelData): number {
+  const n = model.artists.length;
+  const k = model.components;
+  const embedding = model.similarityEmbedding;
+  if (n < 2) return 0;
+  let state = 0x9e3779b9;
+  const nextRow = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return Math.floor((state / 4294967296) * n);
+  };
+  let total = 0;
+  for (let pair = 0; pair < COLLAPSE_PAIRS; pair++) {
+    const a = nextRow();
+    let b = nextRow();
+    if (b === a) b = (a + 1) % n;
+    let dot = 0;
+    for (let c = 0; c < k; c++) dot += embedding[a * k + c] * embedding[b * k + c];
+    total += dot;
+  }
+  return total / COLLAPSE_PAIRS;
 }
 
 /** Share of cases whose hidden artist `recommender` ranks in its top `rank`. */

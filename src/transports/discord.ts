@@ -136,7 +136,7 @@ async function answerComponent(interaction: MessageComponentInteraction, reply: 
  * Discord refuses.
  */
 export async function handleInteraction(interaction: Interaction, dispatcher: Dispatcher,
-  logger: Logger): Promise<void> {
+  logger: Logger, deferAfterMs: number = DEFER_AFTER_MS): Promise<void> {
   const request = toRequest(interaction);
   if (request === undefined) return;
 
@@ -155,7 +155,7 @@ export async function handleInteraction(interaction: Interaction, dispatcher: Di
     };
     const timer = setTimeout(() => {
       defer().catch((error: unknown) => logger.warn({ err: error }, 'deferring failed'));
-    }, DEFER_AFTER_MS);
+    }, deferAfterMs);
 
     let reply: Reply;
     try {
