@@ -186,6 +186,18 @@ describe('fake Discord with a bare discord.js client', () => {
     );
   });
 
+  test("with until: 'ack' a defer settles at once, showing a loading message", async () => {
+    const exchange = await discord.sendCommand({ name: 'slow', until: 'ack' });
+    assert.equal(exchange.callbackType, 5);
+    assert.equal(exchange.responses.length, 1);
+    assert.equal(exchange.message?.loading, true);
+    assert.equal(discord.apiMessage(exchange.message!).flags, 64 | 128);
+    await exchange.waitFor((response) => response.kind === 'edit');
+    assert.equal(exchange.message?.loading, false);
+    assert.equal(exchange.message?.content, 'done');
+    await exchange.waitFor((response) => response.kind === 'followup');
+  });
+
   test('autocomplete answers with choices', async () => {
     const exchange = await discord.sendAutocomplete({
       name: 'echo',

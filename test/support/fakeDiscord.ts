@@ -848,8 +848,7 @@ export class FakeDiscord extends EventEmitter {
 
     try {
       const body = await readBody(request);
-      const routeAnswer = this.route(method, path, url, request, body);
-      const answer = await routeAnswer;
+      const answer = this.route(method, path, url, request, body);
       if (answer === undefined) {
         this.unknownRoutes.push({ method, path, status: 404 });
         send(404, { message: '404: Not Found', code: 0 });
@@ -857,18 +856,22 @@ export class FakeDiscord extends EventEmitter {
       }
       send(answer.status, answer.body);
     } catch (error) {
-      send(500, { message: `fake Discord failed: ${(error as Error).message}`, code: 0 });
+      if (error instanceof SyntaxError) {
+        send(400, { message: 'The request body contains invalid JSON.', code: 50109 });
+      } else {
+        send(500, { message: `fake Discord failed: ${(error as Error).message}`, code: 0 });
+      }
     }
   }
 
   /** Answers a REST route, or undefined for a route the fake does not know. */
-  private async route(
+  private route(
     method: string,
     path: string,
     url: URL,
     request: IncomingMessage,
     raw: Buffer,
-  ): Promise<{ status: number; body?: unknown } | undefined> {
+  ): { status: number; body?: unknown } | undefined {
     const parts = path.split('/').filter(Boolean);
     const interactionRoute = parts[0] === 'interactions' || parts[0] === 'webhooks';
     if (!interactionRoute && request.headers.authorization !== `Bot ${this.token}`) {
