@@ -1,40 +1,47 @@
 /**
- * Load through the whole stack: the real bot logged in to the Discord stand-in
- * (test/support/fakeDiscord.ts), answering `/similar` and autocomplete interactions from many
- * members at once. Latency is measured from the moment the stand-in dispatches
- * INTERACTION_CREATE to the moment the bot's answer reaches it, so it covers the gateway frame,
- * discord.js, the dispatcher, the model, the request-log write and the REST callback.
+ * Load through the whole stack: the real bot logged in to the Discord stand-in, answering
+ * `/similar` and autocomplete interactions from many members at once. Latency is measured inside
+ * the stand-in from dispatching INTERACTION_CREATE to the answer arriving, so it covers the
+ * gateway frame, discord.js, the dispatcher, the model, the request-log write and the REST call.
  *
- * Two ways of sending, one row each:
- * - burst: every interaction dispatched at once (1,000 `/similar` + 1,000 autocomplete from 100
- *   members by default). Gives throughput; latency there is mostly time spent queued.
- * - paced: the same mix sent at a steady rate (default 100 a second), the way a busy server
- *   talks to a bot. Latency there is the service time a member feels; the target is p99 < 50 ms.
+ * The stand-in runs in a child process (bench/loadDriver.ts, driven over IPC), so the figures
+ * are the bot's: the CPU column is this process alone, and the stand-in has the other core.
+ * Tests may keep it in-process (`standIn: 'in-process'`), which is faster to start.
  *
- * It also counts lost replies (no answer within the timeout), duplicated replies (more than one
- * callback for one interaction) and request-log rows (exactly one per `/similar` expected).
+ * Rows, one per mode (see bench/loadDriver.ts): `members` (each member sends its interactions
+ * one after another, all members at once: the requirement's burst), `burst` (all dispatched at
+ * once: a stress row) and, on request, `paced`. Each row counts lost replies, duplicated
+ * replies, replies later than Discord's 3 s window, defers, and request-log rows (exactly one per
+ * `/similar` expected).
  *
  * Run: `npx tsx bench/load.ts [--similar N] [--autocomplete N] [--members N] [--rate N]
- * [--modes burst,paced] [--model FILE]`. The model is models/default.nmf when present, else the
- * tiny test model. Prints a markdown table.
- *
- * The stand-in runs in the same process as the bot, so its own work (HTTP parsing, JSON,
- * bookkeeping) is counted in the CPU column and competes with the bot for the event loop.
- * TODO: run the stand-in in a worker thread when these figures need to isolate the bot.
+ * [--modes members,burst,paced] [--model FILE] [--in-process]`. The model is
+ * models/default.nmf when present, else the tiny test model. Prints a markdown table.
  */
 
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { startBot } from '../src/bot.ts';
+import type { RunningBot } from '../src/bot.ts';
+import { parseConfig } from '../src/config.ts';
+import { deployCommands } from '../src/deployCommands.ts';
 import { DEFAULT_MODEL_PATH } from '../src/model/modelPaths.ts';
 import { Recommender } from '../src/model/recommender.ts';
 import { openStorage } from '../src/storage/storage.ts';
-import { makeUser } from '../test/support/fakeDiscord.ts';
-import type { FakeDiscord, FakeUser, InteractionExchange } from '../test/support/fakeDiscord.ts';
-import { seededRandom, startBotUnderTest } from '../test/support/e2eHarness.ts';
+import type { Storage } from '../src/storage/storage.ts';
+import { FakeDiscord } from '../test/support/fakeDiscord.ts';
+import { seededRandom } from '../test/support/e2eHarness.ts';
 import { tinyModel } from '../test/support/tinyModel.ts';
+import { driveLoad, LOAD_APPLICATION_ID, LOAD_TOKEN } from './loadDriver.ts';
+import type { DriveRequest, DriveResult, LoadMode, PlannedInteraction } from './loadDriver.ts';
+
+export type { LoadMode } from './loadDriver.ts';
 
 /** What to send. */
 export interface LoadBenchOptions {
@@ -44,17 +51,19 @@ export interface LoadBenchOptions {
   autocomplete?: number;
   /** Distinct members sending them (default 100). */
   members?: number;
-  /** 'burst': all at once; 'paced': `ratePerSecond` (default: both, one row each). */
-  modes?: ('burst' | 'paced')[];
+  /** One row per mode, in this order (default: members, burst). */
+  modes?: LoadMode[];
   /** Interactions a second in paced mode (default 100). */
   ratePerSecond?: number;
   /** A model file; default models/default.nmf if present, else the tiny test model. */
   modelPath?: string;
   /** A model already loaded (tests); wins over `modelPath`. */
   recommender?: Recommender;
+  /** Where the stand-in runs (default 'process': a child process). */
+  standIn?: 'process' | 'in-process';
   /**
-   * Work to run while each measured run is under way (a retrain, say); the run waits for it.
-   * Its name goes into the table's `during` column.
+   * Work to run in the bot's process while each measured run is under way (a retrain, say); the
+   * run waits for it. Its name goes into the table's `during` column.
    */
   during?: () => Promise<void>;
   duringLabel?: string;
@@ -63,7 +72,7 @@ export interface LoadBenchOptions {
   seed?: number;
 }
 
-/** Median and 99th percentile, in milliseconds. */
+/** Median, 99th percentile and maximum, in milliseconds. */
 export interface LatencySummary {
   count: number;
   median: number;
@@ -73,7 +82,7 @@ export interface LatencySummary {
 
 /** The figures of one run. */
 export interface LoadBenchRow {
-  mode: 'burst' | 'paced';
+  mode: LoadMode;
   during: string;
   model: string;
   artists: number;
@@ -83,16 +92,31 @@ export interface LoadBenchRow {
   throughput: number;
   similar: LatencySummary;
   autocomplete: LatencySummary;
-  /** Process CPU time (bot and stand-in together) per interaction: steadier than wall time. */
+  /** Both kinds together. */
+  all: LatencySummary;
+  /** The bot process's CPU time per interaction (with the stand-in in a child, the bot alone). */
   cpuMsPerInteraction: number;
+  /** The stand-in's CPU time per interaction. */
+  standInCpuMsPerInteraction: number;
   lost: number;
-  /** Answered more than 3 s after dispatch: Discord would have dropped the interaction. */
+  /** Acknowledged more than 3 s after dispatch: Discord would have dropped the interaction. */
   late: number;
+  /** Acknowledged with a defer ("thinking…") before the answer. */
+  deferred: number;
   duplicated: number;
   /** Replies Discord would refuse, failed callbacks, limit violations. */
   refused: number;
   requestRows: number;
   expectedRequestRows: number;
+}
+
+/** The stand-in as the benchmark sees it, wherever it runs. */
+interface StandIn {
+  restUrl: string;
+  guildId: string | null;
+  waitForIdentify(): Promise<void>;
+  drive(request: DriveRequest): Promise<DriveResult>;
+  stop(): Promise<void>;
 }
 
 /** Runs every mode against one bot and stand-in; one row per mode. */
@@ -114,140 +138,196 @@ export async function benchLoad(options: LoadBenchOptions = {}): Promise<LoadBen
   // A real database file, so the request-log writes cost what they cost in production.
   const folder = mkdtempSync(join(tmpdir(), 'bench-load-'));
   const storage = openStorage(join(folder, 'bot.sqlite'));
-  const harness = await startBotUnderTest({ recommender, storage, logLevel: 'warn' });
+  const standIn = options.standIn === 'in-process' ? await inProcessStandIn() : await childStandIn();
+  let bot: RunningBot | undefined;
 
   const rows: LoadBenchRow[] = [];
   try {
-    for (const mode of options.modes ?? ['burst', 'paced']) {
-      const before = harness.storage.memberCounts().requests;
-      const row = await run(harness.discord, recommender, mode, options);
+    bot = await startBotAgainst(standIn, recommender, storage);
+    for (const mode of options.modes ?? ['members', 'burst']) {
+      const before = storage.memberCounts().requests;
+      const row = await run(standIn, recommender, mode, options);
       row.model = model;
-      row.requestRows = harness.storage.memberCounts().requests - before;
+      row.requestRows = storage.memberCounts().requests - before;
       rows.push(row);
     }
   } finally {
-    await harness.stop();
+    await bot?.stop();
+    await standIn.stop();
     storage.close();
     rmSync(folder, { recursive: true, force: true });
   }
   return rows;
 }
 
-/** One measured run. */
-async function run(
-  discord: FakeDiscord,
-  recommender: Recommender,
-  mode: 'burst' | 'paced',
-  options: LoadBenchOptions,
-): Promise<LoadBenchRow> {
-  const similarCount = options.similar ?? 1000;
-  const autocompleteCount = options.autocomplete ?? 1000;
-  const memberCount = options.members ?? 100;
-  const rate = options.ratePerSecond ?? 100;
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  const random = seededRandom(options.seed ?? 7);
-  const members: FakeUser[] = Array.from({ length: memberCount }, (_, i) => makeUser(`load-${i}`));
+/** Starts the real bot against the stand-in and registers its commands. */
+async function startBotAgainst(standIn: StandIn, recommender: Recommender, storage: Storage)
+  : Promise<RunningBot> {
+  const config = parseConfig({
+    DISCORD_TOKEN: LOAD_TOKEN,
+    DISCORD_CLIENT_ID: LOAD_APPLICATION_ID,
+    DISCORD_GUILD_ID: standIn.guildId ?? undefined,
+    DISCORD_API_URL: standIn.restUrl,
+    DATABASE_PATH: ':memory:',
+    MODEL_PATH: 'unused-by-the-load-bench.nmf',
+    LOG_LEVEL: 'warn',
+    COMMAND_COOLDOWN_SECONDS: '0',
+  });
+  // Warnings and errors go to stderr: a load run should print none.
+  const logger = pino({ level: 'warn' }, process.stderr);
+  const bot = await startBot({ config, recommender, storage, logger });
+  try {
+    await standIn.waitForIdentify();
+    await deployCommands(config);
+  } catch (error) {
+    await bot.stop();
+    throw error;
+  }
+  return bot;
+}
 
-  // Popular artists come up more often, as they do in a real server.
-  const artists = recommender.data.artists;
-  const byListeners = [...artists].sort((a, b) => b.listeners - a.listeners);
+/** The stand-in in this process (tests: quick to start, but it shares the event loop). */
+async function inProcessStandIn(): Promise<StandIn> {
+  const discord = await FakeDiscord.start({ token: LOAD_TOKEN, applicationId: LOAD_APPLICATION_ID });
+  return {
+    restUrl: discord.restUrl,
+    guildId: discord.defaultGuildId,
+    waitForIdentify: () => discord.waitForIdentify(),
+    drive: (request) => driveLoad(discord, request),
+    stop: () => discord.stop(),
+  };
+}
+
+/** The stand-in in a child process running bench/loadDriver.ts, driven over IPC. */
+async function childStandIn(): Promise<StandIn> {
+  const script = fileURLToPath(new URL('./loadDriver.ts', import.meta.url));
+  const child: ChildProcess = fork(script, [], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+
+  // Requests and their answers, matched by id; a child that dies fails every pending one.
+  const pending = new Map<number, { resolve(value: any): void; reject(error: Error): void }>();
+  let nextId = 1;
+  let ready: (value: { restUrl: string; guildId: string | null }) => void;
+  let failed: (error: Error) => void;
+  const started = new Promise<{ restUrl: string; guildId: string | null }>((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
+  });
+  child.on('message', (message: any) => {
+    if (message.type === 'ready') {
+      ready({ restUrl: message.restUrl, guildId: message.guildId });
+      return;
+    }
+    const waiting = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.ok) waiting?.resolve(message.result);
+    else waiting?.reject(new Error(`load stand-in: ${message.error}`));
+  });
+  child.on('exit', (code) => {
+    const error = new Error(`load stand-in exited (code ${code})`);
+    failed(error);
+    for (const waiting of pending.values()) waiting.reject(error);
+    pending.clear();
+  });
+  const ask = (type: string, body: Record<string, unknown> = {}): Promise<any> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ id, type, ...body });
+    });
+
+  const { restUrl, guildId } = await started;
+  return {
+    restUrl,
+    guildId,
+    waitForIdentify: () => ask('identify'),
+    drive: (request) => ask('run', { run: request }),
+    async stop() {
+      if (child.exitCode !== null || !child.connected) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await ask('stop').catch(() => undefined);
+      child.disconnect();
+      await exited;
+    },
+  };
+}
+
+/** One measured run (after a short warm-up through the same paths). */
+async function run(standIn: StandIn, recommender: Recommender, mode: LoadMode,
+  options: LoadBenchOptions): Promise<LoadBenchRow> {
+  const memberCount = options.members ?? 100;
+  const memberNames = Array.from({ length: memberCount }, (_, i) => `load-${i}`);
+  const plan = makePlan(recommender, options.similar ?? 1000, options.autocomplete ?? 1000,
+    memberCount, options.seed ?? 7);
+  const request = (items: PlannedInteraction[], sendMode: LoadMode): DriveRequest => ({
+    mode: sendMode,
+    plan: items,
+    memberNames,
+    ratePerSecond: options.ratePerSecond ?? 100,
+    timeoutMs: options.timeoutMs ?? 120_000,
+  });
+
+  // Warm up every path (JIT, statement cache, sockets) before measuring.
+  const warmUp = plan.slice(0, 20);
+  await standIn.drive(request(warmUp, 'members'));
+
+  const cpuBefore = process.cpuUsage();
+  const [result] = await Promise.all([standIn.drive(request(plan, mode)), options.during?.()]);
+  const cpu = process.cpuUsage(cpuBefore);
+
+  const interactions = plan.length;
+  const similarRows = (items: PlannedInteraction[]) =>
+    items.filter((item) => item.kind === 'similar').length;
+  return {
+    mode,
+    during: options.during === undefined ? 'idle' : (options.duringLabel ?? 'during hook'),
+    model: '',
+    artists: recommender.data.artists.length,
+    members: memberCount,
+    interactions,
+    seconds: result.seconds,
+    throughput: interactions / result.seconds,
+    similar: summarise(result.latencies.similar),
+    autocomplete: summarise(result.latencies.autocomplete),
+    all: summarise([...result.latencies.similar, ...result.latencies.autocomplete]),
+    cpuMsPerInteraction: (cpu.user + cpu.system) / 1000 / interactions,
+    standInCpuMsPerInteraction: result.standInCpuMs / interactions,
+    lost: result.lost,
+    late: result.late,
+    deferred: result.deferred,
+    duplicated: result.duplicated,
+    refused: result.refused,
+    requestRows: 0,
+    expectedRequestRows: similarRows(plan) + similarRows(warmUp),
+  };
+}
+
+/**
+ * The interactions of one run, shuffled: `similar` full names and `autocomplete` prefixes of 1-6
+ * characters, popular artists more often (as in a real server), spread evenly over members.
+ */
+export function makePlan(recommender: Recommender, similar: number, autocomplete: number,
+  members: number, seed: number): PlannedInteraction[] {
+  const random = seededRandom(seed);
+  const byListeners = [...recommender.data.artists].sort((a, b) => b.listeners - a.listeners);
   const pickArtist = () => byListeners[Math.floor(byListeners.length * random() ** 3)];
 
-  // The plan: similar and autocomplete interleaved at random.
-  type Planned = { kind: 'similar' | 'autocomplete'; user: FakeUser; text: string };
-  const plan: Planned[] = [];
-  for (let i = 0; i < similarCount; i++) {
-    plan.push({ kind: 'similar', user: members[i % memberCount], text: pickArtist().name });
+  const plan: PlannedInteraction[] = [];
+  for (let i = 0; i < similar; i++) {
+    plan.push({ kind: 'similar', member: i % members, text: pickArtist().name });
   }
-  for (let i = 0; i < autocompleteCount; i++) {
+  for (let i = 0; i < autocomplete; i++) {
     const name = pickArtist().name;
     const typed = name.slice(0, 1 + Math.floor(random() * Math.min(6, name.length)));
-    plan.push({ kind: 'autocomplete', user: members[i % memberCount], text: typed });
+    plan.push({ kind: 'autocomplete', member: i % members, text: typed });
   }
   for (let i = plan.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [plan[i], plan[j]] = [plan[j], plan[i]];
   }
-
-  // Warm up every path (JIT, statement cache, sockets) before measuring.
-  for (const item of plan.slice(0, 20)) await send(discord, item, timeoutMs).catch(() => undefined);
-
-  const sent: { kind: Planned['kind']; exchange: Promise<InteractionExchange> }[] = [];
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-  const sending = (async () => {
-    for (const [index, item] of plan.entries()) {
-      if (mode === 'paced') {
-        const due = started + (index * 1000) / rate;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-      sent.push({ kind: item.kind, exchange: send(discord, item, timeoutMs) });
-    }
-  })();
-  await Promise.all([sending, options.during?.()]);
-  const settled = await Promise.allSettled(sent.map((entry) => entry.exchange));
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-
-  // Give stray second answers a moment to arrive before counting duplicates.
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const latencies = { similar: [] as number[], autocomplete: [] as number[] };
-  let lost = 0;
-  let late = 0;
-  let duplicated = 0;
-  let refused = 0;
-  settled.forEach((outcome, index) => {
-    if (outcome.status === 'rejected') {
-      lost += 1;
-      return;
-    }
-    const exchange = outcome.value;
-    const callbacks = exchange.responses.filter((response) => response.kind === 'callback');
-    if (callbacks.length > 1) duplicated += 1;
-    if ((callbacks[0]?.elapsedMs ?? Infinity) > 3000) late += 1;
-    refused += exchange.responses.filter((response) => response.status >= 400).length;
-    latencies[sent[index].kind].push(exchange.settledMs!);
-  });
-
-  return {
-    mode,
-    during: options.during === undefined ? 'idle' : (options.duringLabel ?? 'during hook'),
-    model: '',
-    artists: artists.length,
-    members: memberCount,
-    interactions: plan.length,
-    seconds,
-    throughput: plan.length / seconds,
-    similar: summarise(latencies.similar),
-    autocomplete: summarise(latencies.autocomplete),
-    cpuMsPerInteraction: (cpu.user + cpu.system) / 1000 / plan.length,
-    lost,
-    late,
-    duplicated,
-    refused,
-    requestRows: 0,
-    expectedRequestRows:
-      similarCount + plan.slice(0, 20).filter((item) => item.kind === 'similar').length,
-  };
-}
-
-/** Sends one planned interaction; resolves when it is answered. */
-function send(
-  discord: FakeDiscord,
-  item: { kind: 'similar' | 'autocomplete'; user: FakeUser; text: string },
-  timeoutMs: number,
-): Promise<InteractionExchange> {
-  const options = [{ name: 'artist', type: 3, value: item.text }];
-  return item.kind === 'similar'
-    ? discord.sendCommand({ name: 'similar', options, user: item.user, timeoutMs })
-    : discord.sendAutocomplete({
-        name: 'similar',
-        options,
-        focused: 'artist',
-        user: item.user,
-        timeoutMs,
-      });
+  return plan;
 }
 
 /** Median, p99 and max of `values` (nearest rank). O(n log n). */
@@ -266,18 +346,22 @@ export function summarise(values: number[]): LatencySummary {
 /** The rows as a markdown table. */
 export function formatLoadTable(rows: LoadBenchRow[]): string {
   const ms = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(1));
+  const pair = (summary: LatencySummary) => `${ms(summary.median)} / ${ms(summary.p99)}`;
   const lines = [
     '| mode | during | model (artists) | interactions / members | seconds | interactions/s | ' +
-      'CPU ms / interaction | /similar median / p99 ms | autocomplete median / p99 ms | lost | ' +
-      'late > 3 s | duplicated | refused | request rows (expected) |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      'bot CPU ms / interaction | all median / p99 ms | /similar median / p99 ms | ' +
+      'autocomplete median / p99 ms | max ms | lost | late > 3 s | deferred | duplicated | ' +
+      'refused | request rows (expected) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ' +
+      '---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
     lines.push(
       `| ${row.mode} | ${row.during} | ${row.model} (${row.artists.toLocaleString('en-US')}) | ` +
-        `${row.interactions} / ${row.members} | ${row.seconds.toFixed(2)} | ${row.throughput.toFixed(0)} | ` +
-        `${row.cpuMsPerInteraction.toFixed(2)} | ${ms(row.similar.median)} / ${ms(row.similar.p99)} | ` +
-        `${ms(row.autocomplete.median)} / ${ms(row.autocomplete.p99)} | ${row.lost} | ${row.late} | ` +
+        `${row.interactions} / ${row.members} | ${row.seconds.toFixed(2)} | ` +
+        `${row.throughput.toFixed(0)} | ${row.cpuMsPerInteraction.toFixed(2)} | ` +
+        `${pair(row.all)} | ${pair(row.similar)} | ${pair(row.autocomplete)} | ` +
+        `${ms(row.all.max)} | ${row.lost} | ${row.late} | ${row.deferred} | ` +
         `${row.duplicated} | ${row.refused} | ${row.requestRows} (${row.expectedRequestRows}) |`,
     );
   }
@@ -295,6 +379,7 @@ if (isEntryPoint) {
       rate: { type: 'string' },
       model: { type: 'string' },
       modes: { type: 'string' },
+      'in-process': { type: 'boolean' },
     },
   });
   const number = (text: string | undefined, name: string): number | undefined => {
@@ -315,13 +400,16 @@ if (isEntryPoint) {
   if (autocomplete !== undefined) options.autocomplete = autocomplete;
   if (members !== undefined) options.members = members;
   if (rate !== undefined) options.ratePerSecond = rate;
+  if (values['in-process'] === true) options.standIn = 'in-process';
   if (values.modes !== undefined) {
     const modes = values.modes.split(',').map((mode) => mode.trim());
-    if (modes.length === 0 || modes.some((mode) => mode !== 'burst' && mode !== 'paced')) {
-      process.stderr.write(`--modes takes burst, paced or burst,paced, not "${values.modes}"\n`);
+    const known = ['members', 'burst', 'paced'];
+    if (modes.length === 0 || modes.some((mode) => !known.includes(mode))) {
+      process.stderr.write(`--modes takes members, burst and paced, comma-separated, not ` +
+        `"${values.modes}"\n`);
       process.exit(2);
     }
-    options.modes = modes as ('burst' | 'paced')[];
+    options.modes = modes as LoadMode[];
   }
   if (values.model !== undefined) {
     if (!existsSync(values.model)) {

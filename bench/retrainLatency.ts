@@ -99,8 +99,10 @@ export async function measureRetrainLatency(
     const dispatcher = new Dispatcher({
       commands: COMMANDS, servingModel, storage, logger, cooldownSeconds: 0,
     });
+    // The 500 most-listened artists that the lookup finds by their own name.
     const names = [...recommender.data.artists]
       .sort((a, b) => b.listeners - a.listeners)
+      .filter((artist) => recommender.resolve(artist.name).artist?.id === artist.id)
       .slice(0, 500)
       .map((artist) => artist.name);
     let next = 0;

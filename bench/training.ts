@@ -4,8 +4,8 @@
  *
  * Both start from different random points (the same init seed is impossible across the two), so
  * the comparison is time-to-same-objective: scikit-learn runs to its own stopping rule, and we
- * report how long our trainer takes to reach the objective scikit-learn ended at, besides our own
- * run to convergence. Penalties are ours (absolute), converted to scikit-learn's scaled alpha_W and
+ * report how long our trainer takes to come within 0.01% of the objective scikit-learn ended at,
+ * besides our own run to convergence (relative change < 1e-5). Penalties are ours (absolute), converted to scikit-learn's scaled alpha_W and
  * alpha_H inside the Python script.
  *
  * Run: npx tsx bench/training.ts [--data DIR] [--repeats 3] [--no-sklearn]
@@ -58,7 +58,7 @@ export interface TrainingRow {
   oursCpuSeconds: number;
   oursIterations: number;
   oursObjective: number;
-  /** Median seconds we needed to reach scikit-learn's final objective; null if never. */
+  /** Median seconds to come within 0.01% of scikit-learn's final objective; null if never. */
   oursSecondsToSklearn: number | null;
   sklearnSeconds: number | null;
   sklearnIterations: number | null;
@@ -66,6 +66,9 @@ export interface TrainingRow {
   /** sklearnSeconds / oursSecondsToSklearn. */
   speedup: number | null;
 }
+
+/** Relative margin within which our objective counts as scikit-learn's. */
+const REACH_SLACK = 1e-4;
 
 export const DEFAULT_CASES: TrainingCase[] = [
   { name: 'k=128, artists with >= 2 listeners', components: 128, minListeners: 2 },
@@ -113,15 +116,17 @@ export async function benchTraining(
       runs.push({ seconds, cpuSeconds: cpuSeconds() - cpuBefore, iterations, objective });
     }
 
-    // Time to scikit-learn's final objective: no tolerance, stopped as soon as it is reached.
+    // Time to scikit-learn's final objective (within REACH_SLACK), stopped as soon as it is
+    // reached; from another start the two may settle in different local minima, so a run that
+    // converges to 1e-7 first gives up.
     const reaches: (number | null)[] = [];
     for (let repeat = 0; sklearn && repeat < settings.repeats; repeat++) {
       let reach: number | null = null;
       await factorize(matrix, {
-        ...trainingOptions(settings, k, 0),
+        ...trainingOptions(settings, k, 1e-7),
         maxIterations: settings.maxIterations * 4,
         onIteration: (progress) => {
-          if (progress.objective > sklearn.objective) return true;
+          if (progress.objective > sklearn.objective * (1 + REACH_SLACK)) return true;
           reach = progress.seconds;
           return false;
         },

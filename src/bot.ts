@@ -176,8 +176,9 @@ export async function main(): Promise<number> {
   'model and database loaded');
 
   if (consoleMode) {
-    const dispatcher = createDispatcher({ config, servingModel, storage, retrain,
-      logger: getLogger('commands') });
+    // One local operator types here: a cooldown would only get in the way of piped commands.
+    const dispatcher = createDispatcher({ config: { ...config, commandCooldownSeconds: 0 },
+      servingModel, storage, retrain, logger: getLogger('commands') });
     // A signal ends the console like EOF (on a terminal, Ctrl-C reaches readline instead).
     const stopConsole = new AbortController();
     const onSignal = () => stopConsole.abort();

@@ -41,24 +41,36 @@ export function createRetrainer(options: RetrainerOptions): Retrainer {
   let lastError: string | undefined;
   const schedule: RetrainSchedule | undefined = options.cron === undefined
     ? undefined
-    : startSchedule(options.cron, options.timezone, () => void start('schedule'));
+    : startSchedule(options.cron, options.timezone, () => startInBackground('schedule'));
 
   // The single entry point: `running` is set before the first await, so no two runs overlap.
   function start(requestedBy: string): Promise<RetrainRun> {
     if (running !== undefined) return running;
-    running = runRetrain(options, options.servingModel.current, requestedBy).then((result) => {
-      if (result.recommender !== undefined) {
-        options.servingModel.swap(result.recommender);
-        options.logger.info({ path: result.path, artists: result.recommender.artistCount },
-          'retrained model swapped in');
-      }
-      lastRun = publicRun(result);
-      if (result.ok) lastError = undefined;
-      else if (result.error !== undefined) lastError = result.error;
+    running = runAndSwap(requestedBy).finally(() => {
       running = undefined;
-      return lastRun;
     });
     return running;
+  }
+
+  // Runs never reject (runRetrain catches everything); this is the last line of defence.
+  function startInBackground(requestedBy: string): void {
+    start(requestedBy).catch((error: unknown) => {
+      lastError = error instanceof Error ? error.message : String(error);
+      options.logger.error({ err: error }, `retrain crashed: ${lastError}`);
+    });
+  }
+
+  async function runAndSwap(requestedBy: string): Promise<RetrainRun> {
+    const result = await runRetrain(options, options.servingModel.current, requestedBy);
+    if (result.recommender !== undefined) {
+      options.servingModel.swap(result.recommender);
+      options.logger.info({ path: result.path, artists: result.recommender.artistCount },
+        'retrained model swapped in');
+    }
+    lastRun = publicRun(result);
+    if (result.ok) lastError = undefined;
+    else if (result.error !== undefined) lastError = result.error;
+    return lastRun;
   }
 
   return {
@@ -67,7 +79,7 @@ export function createRetrainer(options: RetrainerOptions): Retrainer {
     },
     trigger(requestedBy: string) {
       if (running !== undefined) return 'already-running';
-      void start(requestedBy);
+      startInBackground(requestedBy);
       return 'started';
     },
     runNow: (requestedBy: string) => start(requestedBy),

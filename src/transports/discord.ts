@@ -3,7 +3,16 @@
  * transport-neutral requests for the dispatcher, and whose replies go back through
  * reply / deferReply / editReply / update / respond. Every message sent carries
  * `allowedMentions: { parse: [] }` (also the client default), so nothing the bot echoes can ping.
+ *
+ * Discord drops an interaction not acknowledged within 3 s. Three guards, cheapest first:
+ * - a command or component that arrives already old (its snowflake time more than
+ *   `DEFER_IF_OLDER_THAN_MS` ago), or while the event loop is backed up (no timer tick for
+ *   `BACKLOG_AFTER_MS`), is deferred on arrival and its handler runs on a later turn, so the
+ *   deferral leaves before any queued work;
+ * - a handler that asks (`context.defer()`) is deferred before its slow work;
+ * - anything still running after `DEFER_AFTER_MS` is deferred by a timer.
  */
+import { performance } from 'node:perf_hooks';
 import { Client, Events, GatewayIntentBits, MessageFlags, PermissionFlagsBits } from 'discord.js';
 import type {
   AutocompleteInteraction, ChatInputCommandInteraction, Interaction, MessageComponentInteraction,
@@ -20,6 +29,70 @@ export const NO_MENTIONS = { parse: [] as [] };
 
 /** Discord drops an interaction not acknowledged within 3 s: defer well before that. */
 export const DEFER_AFTER_MS = 2000;
+
+/** An interaction that has already waited this long when it reaches us is deferred at once. */
+export const DEFER_IF_OLDER_THAN_MS = 1500;
+
+/** The event loop counts as backed up when its timers have not run for this long. */
+export const BACKLOG_AFTER_MS = 250;
+
+/**
+ * Watches the event loop with one unref'd interval timer: when the timer has not run for a
+ * while, the loop is busy with queued work (a burst of interactions, a model swap) and a new
+ * interaction would wait behind it. O(1) per check.
+ */
+export class EventLoopWatch {
+  #lastTick = performance.now();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(intervalMs = 50) {
+    this.#timer = setInterval(() => {
+      this.#lastTick = performance.now();
+    }, intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Milliseconds since the timer last ran (about 0 to `intervalMs` when the loop is free). */
+  get stalledMs(): number {
+    return performance.now() - this.#lastTick;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** When to defer an interaction on arrival; every field has a default. */
+export interface EarlyDeferOptions {
+  /** Default `DEFER_IF_OLDER_THAN_MS`. */
+  olderThanMs?: number;
+  /** Default `BACKLOG_AFTER_MS`. */
+  backlogAfterMs?: number;
+  /** Default: none (only the interaction's age counts). */
+  watch?: { stalledMs: number };
+  /** Epoch milliseconds now; replaceable in tests. */
+  now?: () => number;
+}
+
+/**
+ * Why an interaction should be deferred before its handler runs: 'old' (it was created more
+ * than `olderThanMs` ago, by its snowflake), 'backlog' (the event loop is stalled), or undefined
+ * to answer it normally. An interaction without a creation time counts as new. O(1).
+ */
+export function earlyDeferReason(interaction: { createdTimestamp?: number },
+  options: EarlyDeferOptions = {}): 'old' | 'backlog' | undefined {
+  const now = options.now?.() ?? Date.now();
+  const created = interaction.createdTimestamp;
+  if (typeof created === 'number' && Number.isFinite(created) &&
+    now - created > (options.olderThanMs ?? DEFER_IF_OLDER_THAN_MS)) {
+    return 'old';
+  }
+  if (options.watch !== undefined &&
+    options.watch.stalledMs > (options.backlogAfterMs ?? BACKLOG_AFTER_MS)) {
+    return 'backlog';
+  }
+  return undefined;
+}
 
 /** A discord.js client configured for the bot; `apiUrl` points REST (and the gateway lookup). */
 export function createDiscordClient(apiUrl?: string): Client {
@@ -130,15 +203,23 @@ async function answerComponent(interaction: MessageComponentInteraction, reply: 
   }
 }
 
+/** How `handleInteraction` decides to defer; see the file comment. */
+export interface DeferPolicy extends EarlyDeferOptions {
+  /** Defer anything still running after this long (default `DEFER_AFTER_MS`). */
+  afterMs?: number;
+}
+
 /**
- * Answers one interaction through the dispatcher: defers when the handler asks (before slow
- * work), or after `DEFER_AFTER_MS` for anything still running; logs (never throws) when
- * Discord refuses.
+ * Answers one interaction through the dispatcher: defers on arrival when the interaction is old
+ * or the loop is backed up (see `earlyDeferReason`), when the handler asks (before slow work),
+ * or after `policy.afterMs` for anything still running; logs (never throws) when Discord
+ * refuses. A number as `policy` is the timer's delay (older callers).
  */
 export async function handleInteraction(interaction: Interaction, dispatcher: Dispatcher,
-  logger: Logger, deferAfterMs: number = DEFER_AFTER_MS): Promise<void> {
+  logger: Logger, policy: DeferPolicy | number = {}): Promise<void> {
   const request = toRequest(interaction);
   if (request === undefined) return;
+  const options: DeferPolicy = typeof policy === 'number' ? { afterMs: policy } : policy;
 
   try {
     if (interaction.isAutocomplete()) {
@@ -153,9 +234,18 @@ export async function handleInteraction(interaction: Interaction, dispatcher: Di
         : interaction.deferUpdate();
       return deferral.then(() => undefined);
     };
+
+    // Late already: acknowledge now, and let the deferral leave before this handler's work.
+    const early = earlyDeferReason(interaction, options);
+    if (early !== undefined) {
+      logger.debug({ reason: early, command: request.commandName }, 'deferred on arrival');
+      void defer().catch(() => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+
     const timer = setTimeout(() => {
       defer().catch((error: unknown) => logger.warn({ err: error }, 'deferring failed'));
-    }, deferAfterMs);
+    }, options.afterMs ?? DEFER_AFTER_MS);
 
     let reply: Reply;
     try {
@@ -176,9 +266,14 @@ export async function handleInteraction(interaction: Interaction, dispatcher: Di
   }
 }
 
-/** Routes every interaction of `client` through `dispatcher`. */
-export function attachDispatcher(client: Client, dispatcher: Dispatcher, logger: Logger): void {
+/** One watch for the whole process: its timer is unref'd, so it never keeps the process alive. */
+let processWatch: EventLoopWatch | undefined;
+
+/** Routes every interaction of `client` through `dispatcher`, deferring early when late. */
+export function attachDispatcher(client: Client, dispatcher: Dispatcher, logger: Logger,
+  policy: DeferPolicy = {}): void {
+  const options = { ...policy, watch: policy.watch ?? (processWatch ??= new EventLoopWatch()) };
   client.on(Events.InteractionCreate, (interaction) => {
-    void handleInteraction(interaction, dispatcher, logger);
+    void handleInteraction(interaction, dispatcher, logger, options);
   });
 }

@@ -105,6 +105,11 @@ export interface InteractionContext {
   until?: 'ack' | 'content';
   /** Milliseconds to wait for the bot before `sendX` rejects (default 5000). */
   timeoutMs?: number;
+  /**
+   * Epoch milliseconds the interaction id's snowflake encodes (default: now). An earlier time
+   * sends an interaction that has already waited, as one delayed on Discord's side would.
+   */
+  createdAt?: number;
 }
 
 /** A slash command to send. */
@@ -195,11 +200,11 @@ const ALL_PERMISSIONS = '2251799813685247';
 const DEFAULT_TIMEOUT_MS = 5000;
 let snowflakeIncrement = 0n;
 
-/** A fresh snowflake id carrying the current time, as Discord makes them. O(1). */
-export function snowflake(): string {
+/** A fresh snowflake id carrying `at` (default: now), as Discord makes them. O(1). */
+export function snowflake(at: number = Date.now()): string {
   snowflakeIncrement = (snowflakeIncrement + 1n) & 0xfffn;
   return (
-    ((BigInt(Date.now()) - DISCORD_EPOCH) << 22n) |
+    ((BigInt(Math.trunc(at)) - DISCORD_EPOCH) << 22n) |
     (1n << 17n) |
     snowflakeIncrement
   ).toString();
@@ -702,7 +707,7 @@ export class FakeDiscord extends EventEmitter {
     const channelId =
       context.channelId ?? (guildId === null ? dmChannelIdFor(user) : textChannelIdFor(guildId));
     const payload: any = {
-      id: snowflake(),
+      id: snowflake(context.createdAt),
       application_id: this.applicationId,
       type,
       token: `interaction-token-${snowflake()}`,
