@@ -3,8 +3,9 @@
 
 Usage: sklearn_nmf.py <prefix> <rows> <columns> <k> <seed> <max_iter> <tol>
                       <l1Artist> <l2Artist> <l1User> <l2User>
-Reads <prefix>.indptr (int32), <prefix>.indices (int32), <prefix>.data (float32); prints one JSON
-line: seconds, objective (our absolute-penalty objective), iterations, sklearn version.
+Reads <prefix>.indptr (int32), <prefix>.indices (int32), <prefix>.data (float32) and the shared
+start <prefix>.w0 (rows x k) and <prefix>.h0 (columns x k, i.e. H transposed), float32; prints one
+JSON line: seconds, objective (our absolute-penalty objective), iterations, sklearn version.
 
 Penalties: scikit-learn scales alpha_W by n_features (users) and alpha_H by n_samples (artists),
   l1 on W = alpha_W * l1_ratio * n_features,  l2 on W = alpha_W * (1 - l1_ratio) * n_features,
@@ -32,6 +33,8 @@ def main() -> None:
     indices = np.fromfile(prefix + ".indices", dtype=np.int32)
     data = np.fromfile(prefix + ".data", dtype=np.float32)
     matrix = sp.csr_matrix((data, indices, indptr), shape=(rows, columns))
+    w0 = np.fromfile(prefix + ".w0", dtype=np.float32).reshape(rows, k)
+    h0 = np.ascontiguousarray(np.fromfile(prefix + ".h0", dtype=np.float32).reshape(columns, k).T)
 
     total_artist = l1_artist + l2_artist
     total_user = l1_user + l2_user
@@ -43,7 +46,7 @@ def main() -> None:
 
     model = NMF(
         n_components=k,
-        init="random",
+        init="custom",
         solver="cd",
         tol=tol,
         max_iter=max_iter,
@@ -53,7 +56,7 @@ def main() -> None:
         l1_ratio=l1_ratio,
     )
     started = time.perf_counter()
-    w = model.fit_transform(matrix)
+    w = model.fit_transform(matrix, W=w0, H=h0)
     seconds = time.perf_counter() - started
     h = model.components_.astype(np.float64)
     w = w.astype(np.float64)

@@ -267,17 +267,18 @@ function parseArguments(argv: string[]): Partial<BenchSyntheticOptions> {
   return options;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const row = await benchSynthetic(parseArguments(process.argv.slice(2)));
-  console.log(
+/** The row as a markdown table. */
+export function syntheticTable(row: SyntheticRow): string {
+  return [
     '| artists x users (nnz) | k | threads | generate s | s / iteration | CPU s / iteration ' +
       '| peak MB |',
-  );
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  console.log(
+    '| --- | --- | --- | --- | --- | --- | --- |',
     `| ${row.artists} x ${row.users} (${row.nonzeros}) | ${row.components} | ${row.threads} ` +
       `| ${row.generateSeconds.toFixed(1)} | ${row.secondsPerIteration.toFixed(2)} ` +
-      `| ${row.cpuSecondsPerIteration.toFixed(2)} ` +
-      `| ${row.peakMegabytes.toFixed(0)} |`,
-  );
+      `| ${row.cpuSecondsPerIteration.toFixed(2)} | ${row.peakMegabytes.toFixed(0)} |`,
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  console.log(syntheticTable(await benchSynthetic(parseArguments(process.argv.slice(2)))));
 }

@@ -2,11 +2,12 @@
  * Training benchmark on the Last.fm HetRec 2011 play counts: our factorize against scikit-learn's
  * NMF (solver 'cd', run by bench/sklearn_nmf.py under /usr/bin/python3).
  *
- * Both start from different random points (the same init seed is impossible across the two), so
- * the comparison is time-to-same-objective: scikit-learn runs to its own stopping rule, and we
- * report how long our trainer takes to come within 0.01% of the objective scikit-learn ended at,
- * besides our own run to convergence (relative change < 1e-5). Penalties are ours (absolute), converted to scikit-learn's scaled alpha_W and
- * alpha_H inside the Python script.
+ * Both start from the same point (a seeded uniform start scaled like scikit-learn's 'random'
+ * init, handed to scikit-learn as init='custom') and minimise the same objective with the same
+ * penalties (ours are absolute; the Python script converts them into scikit-learn's scaled
+ * alpha_W and alpha_H). scikit-learn runs to its own stopping rule; we report how long our
+ * trainer takes to come within 0.01% of the objective scikit-learn ended at, besides our own run
+ * to convergence (relative change < 1e-5).
  *
  * Run: npx tsx bench/training.ts [--data DIR] [--repeats 3] [--no-sklearn]
  */
@@ -19,6 +20,7 @@ import { buildCsr, rowCounts, selectRows, nonzeros } from '../src/model/sparse.t
 import type { SparseMatrix } from '../src/model/sparse.ts';
 import { applyWeighting } from '../src/model/weighting.ts';
 import { factorize } from '../src/model/nmf.ts';
+import { seededRandom } from '../src/eval/random.ts';
 import type { NmfPenalties } from '../src/model/nmf.ts';
 import type { Weighting } from '../src/model/types.ts';
 
@@ -104,26 +106,30 @@ export async function benchTraining(
     const matrix = applyWeighting(kept, settings.weighting);
     const k = trainingCase.components;
 
-    const sklearn = python ? runSklearn(matrix, k, settings) : null;
+    const start = startingPoint(matrix, k, settings.seed);
+    const sklearn = python ? runSklearn(matrix, k, settings, start) : null;
 
     // Our own stopping rule, `repeats` times.
     const runs: { seconds: number; cpuSeconds: number; iterations: number; objective: number }[] =
       [];
     for (let repeat = 0; repeat < settings.repeats; repeat++) {
       const cpuBefore = cpuSeconds();
-      const result = await factorize(matrix, trainingOptions(settings, k, settings.tolerance));
+      const result = await factorize(matrix, {
+        ...trainingOptions(settings, k, settings.tolerance),
+        initial: start,
+      });
       const { seconds, iterations, objective } = result;
       runs.push({ seconds, cpuSeconds: cpuSeconds() - cpuBefore, iterations, objective });
     }
 
     // Time to scikit-learn's final objective (within REACH_SLACK), stopped as soon as it is
-    // reached; from another start the two may settle in different local minima, so a run that
-    // converges to 1e-7 first gives up.
+    // reached; a run that converges to 1e-7 first gives up.
     const reaches: (number | null)[] = [];
     for (let repeat = 0; sklearn && repeat < settings.repeats; repeat++) {
       let reach: number | null = null;
       await factorize(matrix, {
         ...trainingOptions(settings, k, 1e-7),
+        initial: start,
         maxIterations: settings.maxIterations * 4,
         onIteration: (progress) => {
           if (progress.objective > sklearn.objective * (1 + REACH_SLACK)) return true;
@@ -155,6 +161,20 @@ export async function benchTraining(
     });
   }
   return rows;
+}
+
+/**
+ * The shared start: uniform [0, 1) scaled by sqrt(mean(X) / k), as scikit-learn's 'random' init,
+ * from a seeded generator so both trainers get the very same numbers.
+ */
+function startingPoint(matrix: SparseMatrix, k: number, seed: number) {
+  let total = 0;
+  for (const value of matrix.values) total += value;
+  const scale = Math.sqrt(total / (matrix.rows * matrix.columns) / k);
+  const random = seededRandom(seed);
+  const artistFactors = new Float32Array(matrix.rows * k).map(() => scale * random());
+  const userFactors = new Float32Array(matrix.columns * k).map(() => scale * random());
+  return { artistFactors, userFactors };
 }
 
 function trainingOptions(settings: BenchTrainingOptions, k: number, tolerance: number) {
@@ -244,6 +264,7 @@ function runSklearn(
   matrix: SparseMatrix,
   k: number,
   settings: BenchTrainingOptions,
+  start: { artistFactors: Float32Array; userFactors: Float32Array },
 ): { seconds: number; objective: number; iterations: number } | null {
   const folder = mkdtempSync(join(tmpdir(), 'nmf-bench-'));
   try {
@@ -251,6 +272,8 @@ function runSklearn(
     writeFileSync(`${prefix}.indptr`, bytes(matrix.rowPointers));
     writeFileSync(`${prefix}.indices`, bytes(matrix.columnIndices));
     writeFileSync(`${prefix}.data`, bytes(matrix.values));
+    writeFileSync(`${prefix}.w0`, bytes(start.artistFactors));
+    writeFileSync(`${prefix}.h0`, bytes(start.userFactors));
 
     // Let numpy pick its own BLAS kernels: drop this machine's OpenBLAS overrides for this run.
     const env = { ...process.env };
