@@ -17,6 +17,7 @@ import { lookupKey } from '../src/model/lookupKey.ts';
 import { readModel, writeModel } from '../src/model/modelFile.ts';
 import { Recommender } from '../src/model/recommender.ts';
 import type { ModelArtist, ModelData } from '../src/model/types.ts';
+import { seededRandom } from '../src/model/random.ts';
 
 const DATASET_ARTISTS = fileURLToPath(
   new URL('../../shared/datasets/lastfm-hetrec2011/artists.dat', import.meta.url),
@@ -114,7 +115,7 @@ function measure(label: string, path: string, queries: number): ServingBenchRow 
   for (let i = 0; i < 3; i++) loadTimes.push(time(() => (recommender = Recommender.load(path))));
   const served = recommender!;
   const artists = served.data.artists;
-  const random = seeded(99);
+  const random = seededRandom(99);
   const pick = () => artists[Math.floor(random() * artists.length)];
 
   // Warm up the JIT on every path before timing.
@@ -178,7 +179,7 @@ function autocompleteQuery(name: string, random: () => number): string {
  * Zipf-like listener counts, W with ~60% zeros, its Gram, and unit-row embedding.
  */
 function syntheticModel(n: number, k: number, names: string[], seed: number): ModelData {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const artists: ModelArtist[] = [];
   const keys = new Set<string>();
   for (let i = 0; artists.length < n; i++) {
@@ -258,7 +259,7 @@ function readNames(path: string): string[] {
     if (names.length > 0) return names;
   }
   const syllables = ['ka', 'ne', 'ro', 'mi', 'sa', 'to', 'lu', 'ver', 'dan', 'gol', 'bri', 'zen'];
-  const random = seeded(5);
+  const random = seededRandom(5);
   return Array.from({ length: 17_632 }, () => {
     const words = 1 + Math.floor(random() * 3);
     return Array.from({ length: words }, () => {
@@ -291,17 +292,6 @@ function summarise(timings: Timing[]): Summary {
     p99: at(wall, 0.99),
     cpuMedian: at(cpu, 0.5),
     cpuP99: at(cpu, 0.99),
-  };
-}
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

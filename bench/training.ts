@@ -20,7 +20,7 @@ import { buildCsr, rowCounts, selectRows, nonzeros } from '../src/model/sparse.t
 import type { SparseMatrix } from '../src/model/sparse.ts';
 import { applyWeighting } from '../src/model/weighting.ts';
 import { factorize } from '../src/model/nmf.ts';
-import { seededRandom } from '../src/eval/random.ts';
+import { seededRandom } from '../src/model/random.ts';
 import type { NmfPenalties } from '../src/model/nmf.ts';
 import type { Weighting } from '../src/model/types.ts';
 

@@ -5,7 +5,7 @@ import { buildCsr, transposeCsr } from '../src/model/sparse.ts';
 import type { SparseMatrix } from '../src/model/sparse.ts';
 import { heldOutCount, holdoutSplit } from '../src/eval/split.ts';
 import { catalogueCoverage, ndcgAtN, recallAtN, topN } from '../src/eval/metrics.ts';
-import { seededRandom } from '../src/eval/random.ts';
+import { seededRandom } from '../src/model/random.ts';
 
 /** Artists x users matrix where user u listens to `sizes[u]` distinct random artists. */
 function randomListening(artists: number, sizes: number[], seed: number): SparseMatrix {

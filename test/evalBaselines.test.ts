@@ -10,7 +10,7 @@ import {
 } from '../src/eval/baselines.ts';
 import { evaluateMethods, formatResultsTable, scoreSplit } from '../src/eval/protocol.ts';
 import type { HoldoutSplit } from '../src/eval/split.ts';
-import { seededRandom } from '../src/eval/random.ts';
+import { seededRandom } from '../src/model/random.ts';
 
 // Five artists x four users, dense for the independent computation.
 const DENSE = [

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { evaluateCommand } from '../src/cli/evaluate.ts';
 import { UsageError } from '../src/cli/command.ts';
-import { seededRandom } from '../src/eval/random.ts';
+import { seededRandom } from '../src/model/random.ts';
 
 /** A HetRec-shaped folder: 4 taste groups of 20 artists, 90 users, a few plays each. */
 function writeHetrecFolder(): string {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { buildCsr } from '../src/model/sparse.ts';
 import type { ListeningData, TrainingParameters } from '../src/model/types.ts';
 import { DEFAULT_PARAMETERS, filterListening, trainModel } from '../src/model/train.ts';
-import { seededRandom } from '../src/eval/random.ts';
+import { seededRandom } from '../src/model/random.ts';
 
 const CLUSTERS = 3;
 const ARTISTS_PER_CLUSTER = 8;

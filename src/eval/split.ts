@@ -6,7 +6,7 @@
  */
 import type { SparseMatrix } from '../model/sparse.ts';
 import { buildCsr, transposeCsr } from '../model/sparse.ts';
-import { seededRandom, shuffleInPlace } from './random.ts';
+import { seededRandom, shuffleInPlace } from '../model/random.ts';
 
 export interface HoldoutOptions {
   /** Share of each evaluated user's artists to hide; 0.2 in the protocol. */

@@ -10,6 +10,7 @@
 import type { ListeningData } from '../model/types.ts';
 import { transposeCsr } from '../model/sparse.ts';
 import type { HeldOutCase } from './protocol.ts';
+import { seededRandom, shuffleInPlace } from '../model/random.ts';
 
 /** Members come first in the sample: their profiles are what `/recommend` serves. */
 const MEMBER_PREFIX = 'discord:';
@@ -33,8 +34,8 @@ export function drawHeldOutCases(data: ListeningData, count: number, seed: numbe
     if (byUser.rowPointers[user + 1] - byUser.rowPointers[user] < MIN_ARTISTS) continue;
     (data.users[user]?.startsWith(MEMBER_PREFIX) ? members : listeners).push(user);
   }
-  shuffle(members, random);
-  shuffle(listeners, random);
+  shuffleInPlace(members, random);
+  shuffleInPlace(listeners, random);
   const chosen = [...members, ...listeners].slice(0, Math.max(0, count));
 
   // One hidden artist per user; the rest, most-played first, form the profile.
@@ -56,23 +57,4 @@ export function drawHeldOutCases(data: ListeningData, count: number, seed: numbe
     });
   }
   return cases;
-}
-
-function shuffle(values: number[], random: () => number): void {
-  for (let index = values.length - 1; index > 0; index--) {
-    const other = Math.floor(random() * (index + 1));
-    [values[index], values[other]] = [values[other], values[index]];
-  }
-}
-
-/** Mulberry32: a small seeded uniform [0, 1) generator. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -16,6 +16,7 @@ import pino from 'pino';
 import { lookupKey } from '../../src/model/lookupKey.ts';
 import type { RetrainSettings } from '../../src/retrain/retrainRun.ts';
 import { openStorage } from '../../src/storage/storage.ts';
+import { seededRandom } from '../../src/model/random.ts';
 
 export const CLUSTERS = 4;
 export const ARTISTS_PER_CLUSTER = 8;
@@ -162,15 +163,4 @@ function shuffled(count: number, random: () => number): number[] {
     [order[index], order[other]] = [order[other], order[index]];
   }
   return order;
-}
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
