@@ -15,8 +15,10 @@
  * `/similar` expected).
  *
  * Run: `npx tsx bench/load.ts [--similar N] [--autocomplete N] [--members N] [--rate N]
- * [--modes members,burst,paced] [--model FILE] [--in-process]`. The model is
- * models/default.nmf when present, else the tiny test model. Prints a markdown table.
+ * [--modes members,burst,paced] [--model FILE] [--in-process] [--during-retrain]`. The model
+ * is models/default.nmf when present, else the tiny test model. `--during-retrain` adds the same
+ * rows measured while a full retrain of the Last.fm data runs (load starts once its worker
+ * trains). Prints a markdown table.
  */
 
 import { fork } from 'node:child_process';
@@ -31,8 +33,10 @@ import { startBot } from '../src/bot.ts';
 import type { RunningBot } from '../src/bot.ts';
 import { parseConfig } from '../src/config.ts';
 import { deployCommands } from '../src/deployCommands.ts';
+import { importHetrec } from '../src/import/importHetrec.ts';
 import { DEFAULT_MODEL_PATH } from '../src/model/modelPaths.ts';
 import { Recommender } from '../src/model/recommender.ts';
+import { runRetrain } from '../src/retrain/retrainRun.ts';
 import { openStorage } from '../src/storage/storage.ts';
 import type { Storage } from '../src/storage/storage.ts';
 import { FakeDiscord } from '../test/support/fakeDiscord.ts';
@@ -42,6 +46,10 @@ import { driveLoad, LOAD_APPLICATION_ID, LOAD_TOKEN } from './loadDriver.ts';
 import type { DriveRequest, DriveResult, LoadMode, PlannedInteraction } from './loadDriver.ts';
 
 export type { LoadMode } from './loadDriver.ts';
+
+/** The Last.fm HetRec folder, beside the repository (only the `--during-retrain` row reads it). */
+const HETREC_FOLDER = fileURLToPath(
+  new URL('../../shared/datasets/lastfm-hetrec2011', import.meta.url));
 
 /** What to send. */
 export interface LoadBenchOptions {
@@ -59,6 +67,8 @@ export interface LoadBenchOptions {
   modelPath?: string;
   /** A model already loaded (tests); wins over `modelPath`. */
   recommender?: Recommender;
+  /** The model's name in the table when `recommender` is given (default 'given model'). */
+  modelLabel?: string;
   /** Where the stand-in runs (default 'process': a child process). */
   standIn?: 'process' | 'in-process';
   /**
@@ -67,6 +77,11 @@ export interface LoadBenchOptions {
    */
   during?: () => Promise<void>;
   duringLabel?: string;
+  /**
+   * With `during`: the measured run starts only when this resolves (asked right after `during`
+   * starts), e.g. once a retrain's worker is training. Default: at once.
+   */
+  loadStartsWhen?: () => Promise<void>;
   /** How long to wait for one answer before counting it lost (default 120 s). */
   timeoutMs?: number;
   seed?: number;
@@ -132,13 +147,14 @@ export async function benchLoad(options: LoadBenchOptions = {}): Promise<LoadBen
     modelPath === undefined
       ? options.recommender === undefined
         ? 'tiny test model'
-        : 'given model'
+        : (options.modelLabel ?? 'given model')
       : modelPath.split('/').slice(-2).join('/');
 
   // A real database file, so the request-log writes cost what they cost in production.
   const folder = mkdtempSync(join(tmpdir(), 'bench-load-'));
   const storage = openStorage(join(folder, 'bot.sqlite'));
-  const standIn = options.standIn === 'in-process' ? await inProcessStandIn() : await childStandIn();
+  const standIn =
+    options.standIn === 'in-process' ? await inProcessStandIn() : await childStandIn();
   let bot: RunningBot | undefined;
 
   const rows: LoadBenchRow[] = [];
@@ -188,7 +204,10 @@ async function startBotAgainst(standIn: StandIn, recommender: Recommender, stora
 
 /** The stand-in in this process (tests: quick to start, but it shares the event loop). */
 async function inProcessStandIn(): Promise<StandIn> {
-  const discord = await FakeDiscord.start({ token: LOAD_TOKEN, applicationId: LOAD_APPLICATION_ID });
+  const discord = await FakeDiscord.start({
+    token: LOAD_TOKEN,
+    applicationId: LOAD_APPLICATION_ID,
+  });
   return {
     restUrl: discord.restUrl,
     guildId: discord.defaultGuildId,
@@ -273,9 +292,17 @@ async function run(standIn: StandIn, recommender: Recommender, mode: LoadMode,
   const warmUp = plan.slice(0, 20);
   await standIn.drive(request(warmUp, 'members'));
 
+  const during = options.during?.();
+  during?.catch(() => undefined); // Reported by Promise.all below, not as unhandled.
+  if (during !== undefined) await options.loadStartsWhen?.();
+  // The bot's CPU while the load runs (not while `during` finishes alone afterwards).
   const cpuBefore = process.cpuUsage();
-  const [result] = await Promise.all([standIn.drive(request(plan, mode)), options.during?.()]);
-  const cpu = process.cpuUsage(cpuBefore);
+  let cpu = cpuBefore;
+  const driving = standIn.drive(request(plan, mode)).then((result) => {
+    cpu = process.cpuUsage(cpuBefore);
+    return result;
+  });
+  const [result] = await Promise.all([driving, during]);
 
   const interactions = plan.length;
   const similarRows = (items: PlannedInteraction[]) =>
@@ -343,6 +370,44 @@ export function summarise(values: number[]): LatencySummary {
   };
 }
 
+/**
+ * A `during` hook that runs one full retrain (the bot's own code path: worker child process,
+ * held-out check, promotion) on the Last.fm data imported into a temporary database, and a
+ * `loadStartsWhen` that resolves once the worker is training. Call `cleanUp` when done.
+ */
+export async function retrainHook(recommender: Recommender): Promise<{
+  during: () => Promise<void>; loadStartsWhen: () => Promise<void>; cleanUp(): void;
+}> {
+  const folder = mkdtempSync(join(tmpdir(), 'bench-load-retrain-'));
+  const databasePath = join(folder, 'listening.sqlite');
+  const importing = openStorage(databasePath);
+  try {
+    await importHetrec(importing, HETREC_FOLDER, { quiet: true });
+  } finally {
+    importing.close();
+  }
+
+  let training: Promise<void> = Promise.resolve();
+  return {
+    during: async () => {
+      let started!: () => void;
+      training = new Promise((resolve) => (started = resolve));
+      const outcome = await runRetrain({
+        databasePath,
+        modelDirectory: join(folder, 'models'),
+        logger: pino({ level: 'silent' }),
+        onProgress: (progress) => {
+          if (progress.stage === 'training') started();
+        },
+      }, recommender, 'load bench');
+      started();
+      if (!outcome.ok) throw new Error(`the retrain failed: ${outcome.message}`);
+    },
+    loadStartsWhen: () => training,
+    cleanUp: () => rmSync(folder, { recursive: true, force: true }),
+  };
+}
+
 /** The rows as a markdown table. */
 export function formatLoadTable(rows: LoadBenchRow[]): string {
   const ms = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(1));
@@ -380,6 +445,7 @@ if (isEntryPoint) {
       model: { type: 'string' },
       modes: { type: 'string' },
       'in-process': { type: 'boolean' },
+      'during-retrain': { type: 'boolean' },
     },
   });
   const number = (text: string | undefined, name: string): number | undefined => {
@@ -418,6 +484,20 @@ if (isEntryPoint) {
     }
     options.modelPath = values.model;
   }
+  // Idle rows, then (on request) the same rows while a retrain trains in its worker.
   const rows = await benchLoad(options);
+  if (values['during-retrain'] === true) {
+    const path =
+      options.modelPath ?? (existsSync(DEFAULT_MODEL_PATH) ? DEFAULT_MODEL_PATH : undefined);
+    const recommender = path === undefined ? new Recommender(tinyModel()) : Recommender.load(path);
+    const modelLabel = path === undefined ? 'tiny test model' : path.split('/').slice(-2).join('/');
+    const hook = await retrainHook(recommender);
+    try {
+      rows.push(...await benchLoad({ ...options, recommender, modelLabel, during: hook.during,
+        loadStartsWhen: hook.loadStartsWhen, duringLabel: 'retrain (worker training)' }));
+    } finally {
+      hook.cleanUp();
+    }
+  }
   process.stdout.write(`${formatLoadTable(rows)}\n`);
 }

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import type { Interaction } from 'discord.js';
 import pino from 'pino';
 import {
-  DEFER_IF_OLDER_THAN_MS, earlyDeferReason, EventLoopWatch, handleInteraction,
+  BACKLOG_AFTER_MS, DEFER_IF_OLDER_THAN_MS, earlyDeferReason, EventLoopWatch, handleInteraction,
+  isClosedConnectionError, retryOnClosedConnection, TurnQueue,
 } from '../src/transports/discord.ts';
 import { makeUser } from './support/fakeDiscord.ts';
 import type { InteractionExchange } from './support/fakeDiscord.ts';
@@ -108,9 +109,12 @@ test('earlyDeferReason: by snowflake age, by a stalled event loop, else none', (
   assert.equal(earlyDeferReason(at(900), { now, olderThanMs: 800 }), 'old');
   assert.equal(earlyDeferReason({}, { now }), undefined);
   assert.equal(earlyDeferReason({ createdTimestamp: Number.NaN }, { now }), undefined);
-  assert.equal(earlyDeferReason(at(10), { now, watch: { stalledMs: 600 } }), 'backlog');
-  assert.equal(earlyDeferReason(at(10), { now, watch: { stalledMs: 20 } }), undefined);
-  assert.equal(earlyDeferReason(at(10), { now, watch: { stalledMs: 600 }, backlogAfterMs: 1000 }),
+  const stalled = (stalledMs: number) => ({ stalledMs });
+  assert.equal(earlyDeferReason(at(10), { now, watch: stalled(BACKLOG_AFTER_MS + 1) }), 'backlog');
+  assert.equal(earlyDeferReason(at(10), { now, watch: stalled(20) }), undefined);
+  assert.equal(earlyDeferReason(at(10), { now, watch: stalled(600), backlogAfterMs: 500 }),
+    'backlog');
+  assert.equal(earlyDeferReason(at(10), { now, watch: stalled(600), backlogAfterMs: 700 }),
     undefined);
 });
 
@@ -168,4 +172,55 @@ test('with the loop backed up, a command is deferred before its handler runs', a
   calls.length = 0;
   await handleInteraction(interaction, bot.dispatcher, silent, { watch: { stalledMs: 5 } });
   assert.deepEqual(calls, ['reply']);
+});
+
+test('a call that died on a closed keep-alive connection is made once more, others are not',
+  async () => {
+    const closed = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    let calls = 0;
+    const flaky = async () => {
+      calls += 1;
+      if (calls === 1) throw closed;
+      return 'sent';
+    };
+    assert.equal(await retryOnClosedConnection(flaky), 'sent');
+    assert.equal(calls, 2);
+
+    calls = 0;
+    const refused = async () => {
+      calls += 1;
+      throw Object.assign(new Error('Unknown interaction'), { code: 10062 });
+    };
+    await assert.rejects(retryOnClosedConnection(refused), /Unknown interaction/);
+    assert.equal(calls, 1);
+
+    calls = 0;
+    const dead = async () => {
+      calls += 1;
+      throw closed;
+    };
+    await assert.rejects(retryOnClosedConnection(dead), /other side closed/);
+    assert.equal(calls, 2);
+    assert.equal(isClosedConnectionError(closed), true);
+    assert.equal(isClosedConnectionError(new Error('x')), false);
+  });
+
+test('turns are given in order, one per event-loop turn', async () => {
+  const turns = new TurnQueue();
+  const order: string[] = [];
+  let seenWhenFirstRan: string[] = [];
+  const waiters = ['a', 'b', 'c', 'd'].map((name) => turns.turn().then(() => {
+    order.push(name);
+    // Anything released in the same turn as 'a' would already be in `order` here.
+    if (name === 'a') queueMicrotask(() => (seenWhenFirstRan = [...order]));
+  }));
+  assert.equal(turns.waiting, 4);
+  await Promise.all(waiters);
+  assert.deepEqual(order, ['a', 'b', 'c', 'd']);
+  assert.deepEqual(seenWhenFirstRan, ['a']);
+  assert.equal(turns.waiting, 0);
+
+  // A turn asked for later still comes (the queue restarts after draining).
+  await turns.turn();
+  assert.equal(turns.waiting, 0);
 });

@@ -23,6 +23,7 @@ test('each mode in a child stand-in: nothing lost or doubled, one log row per /s
   async () => {
     let hookStarted = 0;
     let hookFinished = 0;
+    let startsAsked = 0;
     const rows = await benchLoad({
       recommender: new Recommender(tinyModel()),
       similar: 60,
@@ -36,6 +37,11 @@ test('each mode in a child stand-in: nothing lost or doubled, one log row per /s
         hookFinished += 1;
       },
       duringLabel: 'a 30 ms wait',
+      loadStartsWhen: async () => {
+        // Asked once per run, after that run's `during` has started.
+        startsAsked += 1;
+        assert.equal(hookStarted, startsAsked);
+      },
     });
 
     // The 20 warm-up interactions before each run are the plan's first 20 (seed 7).
@@ -44,6 +50,7 @@ test('each mode in a child stand-in: nothing lost or doubled, one log row per /s
     assert.deepEqual(rows.map((row) => row.mode), ['members', 'burst', 'paced']);
     assert.equal(hookStarted, 3);
     assert.equal(hookFinished, 3);
+    assert.equal(startsAsked, 3);
     for (const row of rows) {
       assert.equal(row.interactions, 120);
       assert.equal(row.similar.count, 60);

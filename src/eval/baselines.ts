@@ -54,12 +54,14 @@ export function itemKnnRanker(train: SparseMatrix): RankArtists {
 /**
  * Sum of cosines between dense artist factor rows (artists x k, row-major). `rowOfArtist[a]` is
  * the factor row of artist row a, or -1 for an artist the factors do not cover (never ranked).
- * O(artists * k) a user.
+ * Equal scores go to the artist with the larger `tieBreak` value (then the lower row); without
+ * `tieBreak`, to the lower row. O(artists * k) a user.
  */
 export function factorCosineRanker(
   factors: Float32Array,
   components: number,
   rowOfArtist: Int32Array,
+  tieBreak?: ArrayLike<number>,
 ): RankArtists {
   const factorRows = factors.length / components;
   const unit = new Float64Array(factors.length);
@@ -75,6 +77,13 @@ export function factorCosineRanker(
   }
   const profile = new Float64Array(components);
   const scores = new Float64Array(rowOfArtist.length);
+
+  // Artists in tie-break order: topN prefers the lower index among equal scores.
+  const order = Int32Array.from(rowOfArtist.keys());
+  if (tieBreak) order.sort((a, b) => tieBreak[b] - tieBreak[a] || a - b);
+  const position = new Int32Array(order.length);
+  order.forEach((artist, index) => (position[artist] = index));
+  const ordered = new Float64Array(order.length);
 
   return (trainArtists, n) => {
     profile.fill(0);
@@ -93,7 +102,9 @@ export function factorCosineRanker(
       for (let c = 0; c < components; c++) score += unit[row * components + c] * profile[c];
       scores[artist] = score;
     }
-    return topN(scores, n, trainArtists);
+    for (let index = 0; index < order.length; index++) ordered[index] = scores[order[index]];
+    const excluded = Array.from(trainArtists, (artist) => position[artist]);
+    return Int32Array.from(topN(ordered, n, excluded), (index) => order[index]);
   };
 }
 

@@ -14,16 +14,22 @@
  * (the kernel is src/model/nmfWorker.ts). X is only touched through its CSR form and that of X^T:
  * O(nnz k + (artists + users) k^2) per iteration. The objective comes for free from quantities the
  * sweeps already have: ||X||^2 - 2 tr(W^T X H^T) + tr((W^T W)(H H^T)), plus the penalties.
- * Rows are split between the main thread and worker threads sharing memory; the split changes only
- * the order in which the k x k Gram matrices are summed.
+ * Rows are cut into chunks that the main thread and worker threads (sharing memory) take in turn;
+ * chunk results are summed in chunk order, so the factors do not depend on the thread count.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SparseMatrix } from './sparse.ts';
 import { nonzeros, transposeCsr } from './sparse.ts';
 import { gram } from './embedding.ts';
-import type { SweepSide, SweepTotals, WorkerSetup, WorkerSweep } from './nmfWorker.ts';
-import { WORKER_ROLE, sweepRows, sweepScratch, symmetrize } from './nmfWorker.ts';
+import type {
+  ChunkedSweep,
+  SweepSide,
+  SweepTotals,
+  WorkerSetup,
+  WorkerSweep,
+} from './nmfWorker.ts';
+import { WORKER_ROLE, sweepChunks, sweepScratch, symmetrize } from './nmfWorker.ts';
 
 /** Reported after every iteration. */
 export interface NmfProgress {
@@ -63,6 +69,8 @@ export interface NmfResult {
   objective: number;
   converged: boolean;
   seconds: number;
+  /** Threads that actually swept (1 when workers could not start). */
+  threads: number;
 }
 
 /** The penalty weights of the objective. */
@@ -73,12 +81,18 @@ export interface NmfPenalties {
   l2User: number;
 }
 
+/**
+ * Rows of each side are cut into this many chunks of about equal cost, taken by threads in turn;
+ * fixed, so that the factors are the same whatever the thread count.
+ */
+const CHUNKS = 64;
+
 /** Below this many multiply-adds per iteration a second thread costs more than it saves. */
 const THREADED_WORK = 4_000_000;
 
 /**
  * Factorizes `matrix` (artists x users, non-negative) into W (artists x k) and H^T (users x k).
- * Same matrix, options and thread count give byte-identical factors.
+ * Same matrix and options give byte-identical factors, whatever the thread count.
  * Cost per iteration O(nnz k + (rows + columns) k^2); memory O(nnz + (rows + columns) k).
  * Throws RangeError with a readable message on an empty matrix, NaN or negative values,
  * k < 1 or k > min(rows, columns), or bad options.
@@ -109,9 +123,20 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
   ];
   const squaredNorm = sumOfSquares(matrix.values);
 
-  const team = await SweepTeam.start(threads, k, sides);
+  const chunkBounds: [Int32Array, Int32Array] = [
+    balancedSplit(byArtist, k, CHUNKS),
+    balancedSplit(byUser, k, CHUNKS),
+  ];
+  const work: ChunkedSweep = {
+    k,
+    sides,
+    chunkBounds,
+    chunkGrams: allocateFloat64(CHUNKS * k * k, share),
+    chunkTotals: allocateFloat64(CHUNKS * 2, share),
+    counter: share ? new Int32Array(new SharedArrayBuffer(4)) : new Int32Array(1),
+  };
+  const team = await SweepTeam.start(threads, work);
   try {
-    const splits = [balancedSplit(byArtist, k, team.size), balancedSplit(byUser, k, team.size)];
     let previous = Infinity;
     let current = Infinity;
     let iteration = 0;
@@ -121,11 +146,11 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
       iteration++;
 
       // W given H: then W^T W for the user sweep.
-      const artistTotals = await team.sweep(0, splits[0], artistGram);
+      const artistTotals = await team.sweep(0, artistGram);
       symmetrize(artistGram, k);
 
       // H given W: then H H^T for the next artist sweep, and tr(W^T X H^T) for the objective.
-      const userTotals = await team.sweep(1, splits[1], userGram);
+      const userTotals = await team.sweep(1, userGram);
       symmetrize(userGram, k);
 
       current =
@@ -160,6 +185,7 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
       objective: current,
       converged,
       seconds: (performance.now() - started) / 1000,
+      threads: team.size,
     };
   } catch (error) {
     team.discard();
@@ -329,10 +355,11 @@ function side(
 }
 
 /**
- * Splits rows into `parts` contiguous ranges of about equal cost (nnz k + k^2 per row).
- * Returns parts + 1 boundaries.
+ * Splits rows into at most `parts` contiguous chunks of about equal estimated cost (nnz k + k^2
+ * per row). Returns the chunk boundaries, first 0 and last `rows`.
  */
-function balancedSplit(matrix: SparseMatrix, k: number, parts: number): Int32Array {
+function balancedSplit(matrix: SparseMatrix, k: number, chunks: number): Int32Array {
+  const parts = Math.max(1, Math.min(chunks, matrix.rows));
   const bounds = new Int32Array(parts + 1);
   bounds[parts] = matrix.rows;
   const cost = (row: number) => matrix.rowPointers[row] * k + row * k * k;
@@ -347,80 +374,64 @@ function balancedSplit(matrix: SparseMatrix, k: number, parts: number): Int32Arr
 }
 
 /**
- * The main thread plus `size - 1` workers. Each sweep posts one range to every worker, runs the
- * first range here, then sums the partial Gram matrices in a fixed order.
+ * The main thread plus any workers, sharing one `ChunkedSweep`. Each sweep resets the chunk
+ * counter, wakes the workers, takes chunks here too, then sums the chunks' Grams and totals in
+ * chunk order.
  */
 class SweepTeam {
   private readonly scratch;
-  private readonly partialGrams: Float64Array[];
 
   private constructor(
-    private readonly k: number,
-    private readonly sides: [SweepSide, SweepSide],
+    private readonly work: ChunkedSweep,
     private readonly workers: Worker[],
   ) {
-    this.scratch = sweepScratch(k);
-    this.partialGrams = workers.map(() => allocateFloat64(k * k, true));
+    this.scratch = sweepScratch(work.k);
   }
 
+  /** Threads taking chunks: the workers and this one. */
   get size(): number {
     return this.workers.length + 1;
   }
 
-  static async start(
-    threads: number,
-    k: number,
-    sides: [SweepSide, SweepSide],
-  ): Promise<SweepTeam> {
+  /** Starts `threads - 1` workers on `work`; with none if they cannot start. */
+  static async start(threads: number, work: ChunkedSweep): Promise<SweepTeam> {
     if (threads > 1) {
       // A worker that cannot start (no tsx loader, say) only costs speed: go on with one thread.
       let team: SweepTeam | null = null;
       try {
-        team = new SweepTeam(k, sides, await borrowWorkers(threads - 1));
+        team = new SweepTeam(work, await borrowWorkers(threads - 1));
         await Promise.all(
-          team.workers.map((worker, index) => {
-            const partialGram = team!.partialGrams[index];
-            return request(worker, { type: 'setup', k, sides, partialGram });
-          }),
+          team.workers.map((worker) => request(worker, { type: 'setup', ...work })),
         );
         return team;
       } catch {
         team?.discard();
       }
     }
-    return new SweepTeam(k, sides, []);
+    return new SweepTeam(work, []);
   }
 
-  /** Sweeps one side over all ranges; leaves the upper triangle of the side's Gram in `gramOut`. */
-  async sweep(sideIndex: 0 | 1, bounds: Int32Array, gramOut: Float64Array): Promise<SweepTotals> {
-    const pending = this.workers.map((worker, index) => {
-      const message: WorkerSweep = {
-        type: 'sweep',
-        side: sideIndex,
-        start: bounds[index + 1],
-        end: bounds[index + 2],
-      };
-      return request(worker, message) as Promise<SweepTotals>;
-    });
-
-    const own = sweepRows(
-      this.sides[sideIndex],
-      this.k,
-      bounds[0],
-      bounds[1],
-      gramOut,
-      this.scratch,
+  /** Sweeps every row of one side; leaves the upper triangle of the side's Gram in `gramOut`. */
+  async sweep(sideIndex: 0 | 1, gramOut: Float64Array): Promise<SweepTotals> {
+    const { k, chunkGrams, chunkTotals, counter } = this.work;
+    Atomics.store(counter, 0, 0);
+    const pending = this.workers.map((worker) =>
+      request(worker, { type: 'sweep', side: sideIndex }),
     );
-    const others = await Promise.all(pending);
+    sweepChunks(this.work, sideIndex, this.scratch);
+    await Promise.all(pending);
 
-    let { sum: total, cross } = own;
-    others.forEach((totals, index) => {
-      total += totals.sum;
-      cross += totals.cross;
-      const partial = this.partialGrams[index];
-      for (let i = 0; i < gramOut.length; i++) gramOut[i] += partial[i];
-    });
-    return { sum: total, cross };
+    const chunks = this.work.chunkBounds[sideIndex].length - 1;
+    let sum = 0;
+    let cross = 0;
+    gramOut.fill(0);
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      sum += chunkTotals[2 * chunk];
+      cross += chunkTotals[2 * chunk + 1];
+      const offset = chunk * k * k;
+      for (let i = 0; i < k * k; i++) gramOut[i] += chunkGrams[offset + i];
+    }
+    return { sum, cross };
   }
 
   /** Returns the workers to the idle pool (no-op after `discard`). */

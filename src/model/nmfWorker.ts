@@ -260,20 +260,47 @@ export function symmetrize(matrix: Float64Array, k: number): void {
   }
 }
 
-/** Sent once per factorization: everything a worker reads or writes, in shared memory. */
-export interface WorkerSetup {
-  type: 'setup';
+/**
+ * The rows of both sides cut into chunks that threads take in turn from a shared counter, so a
+ * thread that finishes early takes more. Each chunk writes its own Gram and totals, summed in
+ * chunk order afterwards: the result does not depend on which thread did which chunk.
+ */
+export interface ChunkedSweep {
   k: number;
   sides: [SweepSide, SweepSide];
-  partialGram: Float64Array;
+  /** Chunk c of side s covers rows chunkBounds[s][c] .. chunkBounds[s][c + 1]. */
+  chunkBounds: [Int32Array, Int32Array];
+  /** chunks x k x k: upper-triangle Gram of each chunk's rows. */
+  chunkGrams: Float64Array;
+  /** chunks x 2: sum and cross of each chunk. */
+  chunkTotals: Float64Array;
+  /** [next chunk to take]. */
+  counter: Int32Array;
 }
 
-/** Sent once per half-iteration: sweep these rows of side 0 (artists) or 1 (users). */
+/** Takes chunks of side `sideIndex` from the shared counter until none are left. */
+export function sweepChunks(work: ChunkedSweep, sideIndex: 0 | 1, scratch: SweepScratch): void {
+  const { k, chunkGrams, chunkTotals, counter } = work;
+  const bounds = work.chunkBounds[sideIndex];
+  const chunks = bounds.length - 1;
+  for (let chunk = Atomics.add(counter, 0, 1); chunk < chunks; chunk = Atomics.add(counter, 0, 1)) {
+    const gram = chunkGrams.subarray(chunk * k * k, (chunk + 1) * k * k);
+    const side = work.sides[sideIndex];
+    const totals = sweepRows(side, k, bounds[chunk], bounds[chunk + 1], gram, scratch);
+    chunkTotals[2 * chunk] = totals.sum;
+    chunkTotals[2 * chunk + 1] = totals.cross;
+  }
+}
+
+/** Sent once per factorization: everything a worker reads or writes, in shared memory. */
+export interface WorkerSetup extends ChunkedSweep {
+  type: 'setup';
+}
+
+/** Sent once per half-iteration: take chunks of side 0 (artists) or 1 (users). */
 export interface WorkerSweep {
   type: 'sweep';
   side: 0 | 1;
-  start: number;
-  end: number;
 }
 
 /** Marks the workerData of an NMF worker, so importing this file elsewhere does nothing. */
@@ -292,15 +319,8 @@ function runWorker(): void {
       return;
     }
     try {
-      const totals = sweepRows(
-        setup!.sides[message.side],
-        setup!.k,
-        message.start,
-        message.end,
-        setup!.partialGram,
-        scratch!,
-      );
-      port.postMessage({ type: 'done', ...totals });
+      sweepChunks(setup!, message.side, scratch!);
+      port.postMessage({ type: 'done' });
     } catch (error) {
       port.postMessage({ type: 'failed', message: String(error) });
     }

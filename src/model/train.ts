@@ -34,9 +34,9 @@ export const DEFAULT_PARAMETERS: TrainingParameters = {
   maxIterations: 100,
   tolerance: 1e-5,
   l1Artist: 0,
-  l2Artist: 7_000,
+  l2Artist: 4_500,
   l1User: 0,
-  l2User: 600,
+  l2User: 400,
   minListeners: 2,
 };
 

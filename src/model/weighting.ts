@@ -13,9 +13,14 @@
 import type { SparseMatrix } from './sparse.ts';
 import type { Weighting } from './types.ts';
 
-/** BM25 saturation and length-normalisation constants, the `implicit` library's defaults. */
+/**
+ * BM25 saturation and length-normalisation constants. K1 is the `implicit` library's default;
+ * B = 0.3 (implicit: 0.8) normalises less by an artist's total plays, which ranked better on the
+ * held-out evaluation (seed 1, Recall@10 / nDCG@10: B 0.8 0.178 / 0.210, 0.5 0.183 / 0.219,
+ * 0.3 0.184 / 0.224, 0.1 0.177 / 0.217).
+ */
 export const BM25_K1 = 100;
-export const BM25_B = 0.8;
+export const BM25_B = 0.3;
 
 /** The weightings `applyWeighting` knows, for validating user input. */
 export const WEIGHTINGS: readonly Weighting[] = ['raw', 'log1p', 'bm25', 'user-max'];

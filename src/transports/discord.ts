@@ -7,10 +7,14 @@
  * Discord drops an interaction not acknowledged within 3 s. Three guards, cheapest first:
  * - a command or component that arrives already old (its snowflake time more than
  *   `DEFER_IF_OLDER_THAN_MS` ago), or while the event loop is backed up (no timer tick for
- *   `BACKLOG_AFTER_MS`), is deferred on arrival and its handler runs on a later turn, so the
- *   deferral leaves before any queued work;
+ *   `BACKLOG_AFTER_MS`), is deferred on arrival, and its handler runs only once Discord has
+ *   taken the deferral, so queued work cannot push the acknowledgement past the window;
  * - a handler that asks (`context.defer()`) is deferred before its slow work;
  * - anything still running after `DEFER_AFTER_MS` is deferred by a timer.
+ * Autocomplete cannot be deferred: it is always answered at once.
+ *
+ * TODO: shed autocomplete interactions older than Discord's window (it refuses their answers
+ * anyway); matters only in an overload burst, where they are half the queued work.
  */
 import { performance } from 'node:perf_hooks';
 import { Client, Events, GatewayIntentBits, MessageFlags, PermissionFlagsBits } from 'discord.js';
@@ -34,7 +38,47 @@ export const DEFER_AFTER_MS = 2000;
 export const DEFER_IF_OLDER_THAN_MS = 1500;
 
 /** The event loop counts as backed up when its timers have not run for this long. */
-export const BACKLOG_AFTER_MS = 250;
+export const BACKLOG_AFTER_MS = 1000;
+
+/**
+ * Turns for work that may wait: one waiter is let go per event-loop turn (setImmediate), so
+ * between two of them the loop reads the gateway and the REST answers, and fresh interactions
+ * (autocomplete above all, which cannot be deferred) are not stuck behind a queue of deferred
+ * ones. O(1) per turn.
+ */
+export class TurnQueue {
+  readonly #waiting: (() => void)[] = [];
+  #head = 0;
+  #scheduled = false;
+
+  /** Resolves when it is the caller's turn: after every earlier caller's, one per loop turn. */
+  turn(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      this.#schedule();
+    });
+  }
+
+  /** Callers still waiting. */
+  get waiting(): number {
+    return this.#waiting.length - this.#head;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.waiting === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      const next = this.#waiting[this.#head++];
+      if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+        this.#waiting.splice(0, this.#head);
+        this.#head = 0;
+      }
+      next?.();
+      this.#schedule();
+    });
+  }
+}
 
 /**
  * Watches the event loop with one unref'd interval timer: when the timer has not run for a
@@ -72,6 +116,8 @@ export interface EarlyDeferOptions {
   watch?: { stalledMs: number };
   /** Epoch milliseconds now; replaceable in tests. */
   now?: () => number;
+  /** Where early-deferred work waits for its turn (default: one queue for the process). */
+  turns?: TurnQueue;
 }
 
 /**
@@ -94,12 +140,24 @@ export function earlyDeferReason(interaction: { createdTimestamp?: number },
   return undefined;
 }
 
+/**
+ * Requests a second that discord.js lets through its own global limiter. Its default, 50, is
+ * Discord's global limit for bot-token routes, but discord.js counts interaction edits and
+ * follow-ups too, which Discord exempts (they are limited per interaction token): with the
+ * default, 400 deferred answers in a burst queue for 8 s inside the bot. A real global 429 from
+ * Discord is still honoured, and the bot makes almost no bot-token calls at run time.
+ */
+export const REST_REQUESTS_PER_SECOND = 1000;
+
 /** A discord.js client configured for the bot; `apiUrl` points REST (and the gateway lookup). */
 export function createDiscordClient(apiUrl?: string): Client {
   return new Client({
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: NO_MENTIONS,
-    ...(apiUrl === undefined ? {} : { rest: { api: apiUrl } }),
+    rest: {
+      globalRequestsPerSecond: REST_REQUESTS_PER_SECOND,
+      ...(apiUrl === undefined ? {} : { api: apiUrl }),
+    },
   });
 }
 
@@ -164,6 +222,28 @@ export function toRequest(interaction: Interaction): InteractionRequest | undefi
   return undefined;
 }
 
+/**
+ * Whether a REST call died on a keep-alive connection that Discord (or anything in between) had
+ * already closed: undici's "other side closed". It happens when the event loop was too busy to
+ * notice the close before reusing the socket.
+ */
+export function isClosedConnectionError(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === 'UND_ERR_SOCKET';
+}
+
+/**
+ * Runs `call` (a callback, an edit or a delete: calls Discord will not apply twice; never a
+ * follow-up, which would post twice), once more when it failed on a closed connection.
+ */
+export async function retryOnClosedConnection<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!isClosedConnectionError(error)) throw error;
+    return call();
+  }
+}
+
 function payload(reply: Reply) {
   return {
     ...(reply.content === undefined ? {} : { content: reply.content }),
@@ -176,15 +256,16 @@ function payload(reply: Reply) {
 async function answerCommand(interaction: ChatInputCommandInteraction, reply: Reply,
   deferred: boolean): Promise<void> {
   if (!deferred) {
-    await interaction.reply(reply.ephemeral === true
+    const options = reply.ephemeral === true
       ? { ...payload(reply), flags: MessageFlags.Ephemeral as const }
-      : payload(reply));
+      : payload(reply);
+    await retryOnClosedConnection(() => interaction.reply(options));
   } else if (reply.ephemeral === true) {
     // The deferral was public: replace it with a private follow-up.
-    await interaction.deleteReply().catch(() => undefined);
+    await retryOnClosedConnection(() => interaction.deleteReply()).catch(() => undefined);
     await interaction.followUp({ ...payload(reply), flags: MessageFlags.Ephemeral });
   } else {
-    await interaction.editReply(payload(reply));
+    await retryOnClosedConnection(() => interaction.editReply(payload(reply)));
   }
 }
 
@@ -194,12 +275,12 @@ async function answerComponent(interaction: MessageComponentInteraction, reply: 
     ? { ...payload(reply), flags: MessageFlags.Ephemeral as const }
     : payload(reply);
   if (reply.update === true) {
-    if (deferred) await interaction.editReply(payload(reply));
-    else await interaction.update(payload(reply));
+    if (deferred) await retryOnClosedConnection(() => interaction.editReply(payload(reply)));
+    else await retryOnClosedConnection(() => interaction.update(payload(reply)));
   } else if (deferred) {
     await interaction.followUp(options);
   } else {
-    await interaction.reply(options);
+    await retryOnClosedConnection(() => interaction.reply(options));
   }
 }
 
@@ -223,24 +304,26 @@ export async function handleInteraction(interaction: Interaction, dispatcher: Di
 
   try {
     if (interaction.isAutocomplete()) {
-      await interaction.respond(dispatcher.autocomplete(request));
+      const choices = dispatcher.autocomplete(request);
+      await retryOnClosedConnection(() => interaction.respond(choices));
       return;
     }
     if (!interaction.isChatInputCommand() && !interaction.isMessageComponent()) return;
 
     let deferral: Promise<unknown> | undefined;
     const defer = (): Promise<void> => {
-      deferral ??= interaction.isChatInputCommand() ? interaction.deferReply()
-        : interaction.deferUpdate();
+      deferral ??= retryOnClosedConnection(() => interaction.isChatInputCommand()
+        ? interaction.deferReply() : interaction.deferUpdate());
       return deferral.then(() => undefined);
     };
 
-    // Late already: acknowledge now, and let the deferral leave before this handler's work.
+    // Late already: acknowledge now, and do this handler's work only once Discord has the
+    // acknowledgement (so queued work cannot push it past the 3 s window), one per loop turn.
     const early = earlyDeferReason(interaction, options);
     if (early !== undefined) {
       logger.debug({ reason: early, command: request.commandName }, 'deferred on arrival');
-      void defer().catch(() => undefined);
-      await new Promise((resolve) => setImmediate(resolve));
+      await defer();
+      await (options.turns ?? processTurns).turn();
     }
 
     const timer = setTimeout(() => {
@@ -268,6 +351,8 @@ export async function handleInteraction(interaction: Interaction, dispatcher: Di
 
 /** One watch for the whole process: its timer is unref'd, so it never keeps the process alive. */
 let processWatch: EventLoopWatch | undefined;
+/** One queue of turns for the whole process. */
+const processTurns = new TurnQueue();
 
 /** Routes every interaction of `client` through `dispatcher`, deferring early when late. */
 export function attachDispatcher(client: Client, dispatcher: Dispatcher, logger: Logger,

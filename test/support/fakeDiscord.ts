@@ -460,6 +460,8 @@ export class FakeDiscord extends EventEmitter {
   private session: GatewaySession | undefined;
   private readonly sockets = new Set<WebSocket>();
   private readonly commandIds = new Map<string, string>();
+  /** Exchanges by interaction token, for webhook routes (O(1) in a long load run). */
+  private readonly exchangesByToken = new Map<string, InteractionExchange>();
 
   private constructor(options: FakeDiscordOptions, server: Server, port: number) {
     super();
@@ -750,6 +752,7 @@ export class FakeDiscord extends EventEmitter {
     const exchange = new InteractionExchange(payload, this.messages, context.until ?? 'content');
     exchange.originalMessageId = componentMessageId;
     this.exchanges.set(exchange.id, exchange);
+    this.exchangesByToken.set(exchange.token, exchange);
     this.dispatch('INTERACTION_CREATE', payload);
 
     const timeoutMs = context.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -974,11 +977,9 @@ export class FakeDiscord extends EventEmitter {
   }
 
   private exchangeByToken(token: string): InteractionExchange | undefined {
-    for (const exchange of [...this.exchanges.values()].reverse()) {
-      if (exchange.token === token) return exchange;
-    }
-    return undefined;
+    return this.exchangesByToken.get(token);
   }
+
 
   private interactionCallback(
     id: string,
