@@ -75,6 +75,22 @@ test('factor cosine ranking matches a dense computation and skips uncovered arti
   assert.deepEqual(Array.from(rank(Int32Array.of(0), 10, 0)), expected);
 });
 
+test('factor cosine ranking breaks ties by the tie-break values, then by row', () => {
+  // All-zero factors (what the original pipeline's penalties produce): every score ties at 0.
+  const factors = new Float32Array(5 * 2);
+  const rowOfArtist = Int32Array.of(0, 1, 2, 3, -1);
+  const listeners = [3, 9, 9, 1, 50];
+  const rank = factorCosineRanker(factors, 2, rowOfArtist, listeners);
+  // Artist 4 is not covered; artist 1 is a train artist; 2 has most listeners, then 0, then 3.
+  assert.deepEqual(Array.from(rank(Int32Array.of(1), 10, 0)), [2, 0, 3]);
+  assert.deepEqual(Array.from(rank(Int32Array.of(), 2, 0)), [1, 2]);
+
+  // Scores still come first: a real cosine beats any tie-break value.
+  const some = Float32Array.of(1, 0, 0, 1, 1, 0.1, 0, 0, 0, 0);
+  const ranked = factorCosineRanker(some, 2, rowOfArtist, listeners);
+  assert.deepEqual(Array.from(ranked(Int32Array.of(0), 3, 0)), [2, 1, 3]);
+});
+
 test('scoreSplit averages recall and nDCG over users and counts coverage', () => {
   const split: HoldoutSplit = {
     train: sparseOf(DENSE),

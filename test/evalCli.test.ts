@@ -59,7 +59,7 @@ test('evaluate prints a markdown table of every method and exits 0', async (t) =
   assert.equal(rows.length, 4);
   assert.match(rows[0], /^\| popularity \|/);
   assert.match(rows[2], /^\| original pipeline/);
-  assert.match(rows[3], /^\| this project \(bm25, NMF k=4, fold-in\)/);
+  assert.match(rows[3], /^\| this project \(bm25, NMF k=4, fold-in \+ neighbours\)/);
 
   // The planted groups make held-out artists findable: kNN and the model beat popularity.
   const recall = (row: string) => Number(row.split('|')[2]);

@@ -41,10 +41,9 @@ function blendedScores(model: ModelData, u: ArrayLike<number>, tasteRows: number
     let prediction = 0;
     let neighbour = 0;
     for (let c = 0; c < k; c++) prediction += model.artistFactors[row * k + c] * u[c];
+    const embedding = model.similarityEmbedding;
     for (const taste of tasteRows) {
-      for (let c = 0; c < k; c++) {
-        neighbour += model.similarityEmbedding[row * k + c] * model.similarityEmbedding[taste * k + c];
-      }
+      for (let c = 0; c < k; c++) neighbour += embedding[row * k + c] * embedding[taste * k + c];
     }
     foldInScores.push(Math.max(0, prediction));
     neighbourScores.push(Math.max(0, neighbour));

@@ -31,7 +31,7 @@ coverage, mean over the seeds.
 
 Methods: popularity; item-kNN (log1p cosine); the original pipeline (user-max, NMF k=60 with
 scikit-learn's effective penalties, cosine of artist factors); this project's model with its
-default settings, recommending by fold-in.
+default settings, recommending as the bot does (fold-in blended with neighbours).
 
 Options:
   --data PATH        the hetrec2011-lastfm-2k folder (required)
@@ -78,7 +78,8 @@ export const evaluateCommand: CliCommand = {
       itemKnnMethod,
       ...(values['skip-original'] ? [] : [originalPipelineMethod(parameters.seed)]),
       projectMethod(
-        `this project (${parameters.weighting}, NMF k=${parameters.components}, fold-in)`,
+        `this project (${parameters.weighting}, NMF k=${parameters.components}, ` +
+          'fold-in + neighbours)',
         parameters,
         DEFAULT_FOLD_IN,
       ),

@@ -1,7 +1,8 @@
 /**
  * The methods compared by `npm run eval`, each fitted on the train split only:
  * popularity, item-kNN, the original pipeline this project replaces, and this project's model
- * with its recommendations made by fold-in, exactly as the bot makes them for a member.
+ * with its recommendations made exactly as the bot makes them for a member (Recommender.recommend:
+ * fold-in blended with neighbours in the similarity embedding).
  */
 import type { ListeningData, ModelData, TrainingParameters } from '../model/types.ts';
 import { applyWeighting } from '../model/weighting.ts';
@@ -77,7 +78,8 @@ export function originalPipelineMethod(seed: number): EvaluationMethod {
         ...originalPenalties(countPlayedArtists(train), countActiveUsers(train)),
       });
       const rows = modelRows(train, model);
-      return factorCosineRanker(model.artistFactors, model.components, rows, rowCounts(train.counts));
+      const listeners = rowCounts(train.counts);
+      return factorCosineRanker(model.artistFactors, model.components, rows, listeners);
     },
   };
 }

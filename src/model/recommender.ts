@@ -1,7 +1,8 @@
 /**
  * The serving side of the model: the bot's only door to it. Answers "who is like X" from the
  * similarity embedding, "what should I hear" by folding a taste profile in against the artist
- * factors, and "which artist did you mean" through the artist search index.
+ * factors (blended with the taste's neighbours in the embedding), and "which artist did you
+ * mean" through the artist search index.
  *
  * Costs at n artists and k components: similarArtists O(n k), recommend O(entries k + sweeps k^2
  * + n k), autocomplete and resolve O(log n + matches) (typos: a few hundred edit distances).
