@@ -45,7 +45,7 @@ function scrubbing(destination: DestinationStream, secrets: string[], format: Fo
 }
 
 function prettyFormat(): Format | undefined {
-  // pino-pretty is a development dependency: production installs log JSON.
+  // Optional: without pino-pretty installed the log stays JSON.
   try {
     const require = createRequire(import.meta.url);
     const { prettyFactory } = require('pino-pretty') as {
