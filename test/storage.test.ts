@@ -330,3 +330,19 @@ test('writeImport is all or nothing', () => {
   }
   storage.close();
 });
+
+test('hasTrainingData is false on a new database and true once a member adds an artist', () => {
+  const storage = openStorage(':memory:');
+  try {
+    assert.equal(storage.hasTrainingData(), false);
+    storage.logRequest({ guildId: null, channelId: null, userId: 'u1', command: 'similar',
+      artistKey: null, artistName: null, query: 'nobody' });
+    assert.equal(storage.hasTrainingData(), true);
+    storage.forgetMember('u1');
+    assert.equal(storage.hasTrainingData(), false);
+    storage.addTaste('u2', { key: 'radiohead', name: 'Radiohead' }, 1);
+    assert.equal(storage.hasTrainingData(), true);
+  } finally {
+    storage.close();
+  }
+});

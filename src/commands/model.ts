@@ -65,7 +65,7 @@ function info(context: CommandContext): Reply {
     embeds: [{
       title: 'Serving model',
       description: 'Non-negative matrix factorization of the artist × listener matrix; ' +
-        'similar artists are nearest neighbours of the artist factors.',
+        'similar artists are those with the most alike predicted audiences.',
       color: 0x95a5a6,
       fields,
     }],

@@ -12,6 +12,7 @@ import { listServedModels } from './modelStore.ts';
 import { runRetrain } from './retrainRun.ts';
 import type { RetrainSettings } from './retrainRun.ts';
 import { findNumericalProblem } from './validateModel.ts';
+import { openStorage } from '../storage/storage.ts';
 
 /** Options of `prepareServingModel`: the retrain settings plus the shipped model. */
 export interface PrepareOptions extends RetrainSettings {
@@ -50,7 +51,7 @@ export async function prepareServingModel(options: PrepareOptions): Promise<Prep
   }
 
   // None: train one now if the database has something to train on.
-  if (existsSync(options.databasePath)) {
+  if (existsSync(options.databasePath) && databaseHasTrainingData(options.databasePath)) {
     logger.info({ database: options.databasePath }, 'no retrained model: training one before serving');
     const result = await runRetrain(options, undefined, 'start-up');
     if (result.recommender !== undefined && result.path !== undefined) {
@@ -82,5 +83,20 @@ function loadProblem(path: string): Recommender | string {
   } catch (error) {
     if (error instanceof ModelFileError) return error.message;
     throw error;
+  }
+}
+
+/** Whether the database holds anything to train on; an unreadable one answers true, so the
+ * retrain runs and reports why it cannot. */
+function databaseHasTrainingData(path: string): boolean {
+  try {
+    const storage = openStorage(path, { readonly: true });
+    try {
+      return storage.hasTrainingData();
+    } finally {
+      storage.close();
+    }
+  } catch {
+    return true;
   }
 }

@@ -131,7 +131,7 @@ export async function runRetrain(
 
     if (outcome.status === 'skipped') {
       removeRunLeftovers(directory, files);
-      logger.warn({ reason: outcome.reason }, 'retrain skipped');
+      logger.info({ reason: outcome.reason }, 'retrain skipped');
       return finish(false, `Skipped: ${outcome.reason}.`, { skipped: true });
     }
     if (outcome.status === 'failed') {

@@ -195,6 +195,14 @@ export class Storage {
   }
 
   /** Members with a taste or a request, taste rows, request rows. */
+  /** True when anything could be trained on: imported listening, tastes or requests. O(1). */
+  hasTrainingData(): boolean {
+    const row = this.database.prepare(`
+      SELECT EXISTS (SELECT 1 FROM interactions) OR EXISTS (SELECT 1 FROM tastes)
+        OR EXISTS (SELECT 1 FROM requests) AS present`).get() as { present: number };
+    return row.present === 1;
+  }
+
   memberCounts(): { members: number; tastes: number; requests: number } {
     return this.statements.memberCounts.get() as {
       members: number;
