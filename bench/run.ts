@@ -7,7 +7,7 @@
  * on a 2-core machine, most of it scikit-learn and the two full retrains.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -38,13 +38,17 @@ if (unknown.length > 0) {
   process.exit(1);
 }
 
-const sections = [
-  '# Benchmark results',
-  '',
-  `Run ${new Date().toISOString()} on ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}),` +
-    ` ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Ratios and medians are` +
-    ' from this one run; the machine may be shared, so CPU-time columns are the steadier ones.',
-];
+// Sections already in results.md stay unless this run measures them again.
+const resultsFile = fileURLToPath(new URL('results.md', import.meta.url));
+const sections = new Map<string, string>();
+if (existsSync(resultsFile)) {
+  for (const block of readFileSync(resultsFile, 'utf8').split('\n## ').slice(1)) {
+    sections.set(block.slice(0, block.indexOf('\n')), `## ${block.trimEnd()}`);
+  }
+}
+
+const machine = `${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ` +
+  `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 let failures = 0;
 for (const bench of BENCHMARKS) {
   if (wanted.length > 0 && !wanted.includes(bench.name)) continue;
@@ -57,13 +61,23 @@ for (const bench of BENCHMARKS) {
   const output = run.stdout.trim();
   console.log(output);
   if (run.status !== 0) failures++;
-  sections.push('', `## ${bench.title}`, '',
+  sections.set(bench.title, [`## ${bench.title}`, '',
     `\`npx tsx bench/${bench.script} ${bench.args.join(' ')}\`` +
-      ` (${seconds.toFixed(0)} s${run.status === 0 ? '' : `, exit ${run.status}`})`,
-    '', output);
+      ` (${new Date().toISOString().slice(0, 16)}Z, ${seconds.toFixed(0)} s` +
+      `${run.status === 0 ? '' : `, exit ${run.status}`})`,
+    '', output].join('\n'));
 }
 
-const resultsFile = fileURLToPath(new URL('results.md', import.meta.url));
-writeFileSync(resultsFile, `${sections.join('\n')}\n`);
+const ordered = BENCHMARKS.map((bench) => sections.get(bench.title))
+  .filter((section): section is string => section !== undefined);
+writeFileSync(resultsFile, [
+  '# Benchmark results',
+  '',
+  `Machine: ${machine}. Ratios and medians are from one run each; the machine may be shared,` +
+    ' so CPU-time columns are the steadier ones. `npm run bench` rewrites this file.',
+  '',
+  ordered.join('\n\n'),
+  '',
+].join('\n'));
 console.error(`\nWrote ${resultsFile}`);
 process.exitCode = failures > 0 ? 1 : 0;

@@ -398,3 +398,17 @@ test('load reads a model file; a bad path is a ModelFileError', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('cached neighbour lists are the lists a fresh ranking gives', () => {
+  const recommender = new Recommender(tinyModel());
+  const fresh = new Recommender(tinyModel());
+  for (const artist of recommender.data.artists) {
+    const ten = recommender.similarArtists(artist, 10);
+    const again = recommender.similarArtists(artist, 10);
+    assert.deepEqual(again, ten);
+    // More than the cached 25 bypasses the cache; its head must agree with the cached list.
+    const long = fresh.similarArtists(artist, 30);
+    assert.deepEqual(recommender.similarArtists(artist, 25), long.slice(0, 25));
+    assert.deepEqual(ten, long.slice(0, 10));
+  }
+});

@@ -46,6 +46,10 @@ export type Resolution =
  * alone 0.184 / 0.223, 0.25 0.187 / 0.226, 0.5 0.183 / 0.222, neighbours alone 0.090 / 0.108.
  */
 export const NEIGHBOUR_BLEND = 0.25;
+/** Lists of this many neighbours are cached per artist; longer requests are ranked afresh. */
+const CACHED_NEIGHBOURS = 25;
+/** Artists whose neighbour lists are kept (about 2 KB each). */
+const NEIGHBOUR_CACHE_SIZE = 4096;
 /** Listener count at which the similarity shrink n / (n + SHRINK) reaches one half. */
 const SIMILARITY_SHRINK = 3;
 /** Most autocomplete choices Discord shows. */
@@ -67,6 +71,8 @@ export class Recommender {
   private readonly shrink: Float32Array;
   /** One score per artist, reused by every query (JavaScript runs one query at a time). */
   private readonly scratch: Float64Array;
+  /** Row -> its CACHED_NEIGHBOURS best neighbours, least recently used first. */
+  private readonly neighbourCache = new Map<number, SimilarArtist[]>();
   /** Neighbour scores of `recommend`, reused likewise. */
   private readonly neighbourScratch: Float64Array;
   /** Mean listeners over the artists, for the bm25 taste weighting. */
@@ -163,12 +169,31 @@ export class Recommender {
    * The `count` artists most similar to `artist`, by cosine in the similarity embedding times
    * the listener shrink n / (n + 3), so that an artist two people played cannot top the list on
    * one coincidence. Excludes the artist itself and artists with no similarity at all. An artist
-   * this model does not know (matched by key) gives []. O(n k + n log count).
+   * this model does not know (matched by key) gives []. O(n k + n log count), O(count) when the
+   * artist's list is cached.
    */
   similarArtists(artist: ModelArtist, count: number): SimilarArtist[] {
     const row = this.rowOf(artist);
     const wanted = Math.floor(count);
     if (row === undefined || !(wanted > 0)) return [];
+    if (wanted > CACHED_NEIGHBOURS) return this.rankNeighbours(row, wanted);
+
+    // Members ask about the same popular artists again and again: keep their lists (exact, the
+    // model never changes) in a small least-recently-used cache.
+    let neighbours = this.neighbourCache.get(row);
+    if (neighbours === undefined) {
+      neighbours = this.rankNeighbours(row, CACHED_NEIGHBOURS);
+      if (this.neighbourCache.size >= NEIGHBOUR_CACHE_SIZE) {
+        this.neighbourCache.delete(this.neighbourCache.keys().next().value as number);
+      }
+    } else {
+      this.neighbourCache.delete(row);
+    }
+    this.neighbourCache.set(row, neighbours);
+    return neighbours.slice(0, wanted);
+  }
+
+  private rankNeighbours(row: number, wanted: number): SimilarArtist[] {
     const k = this.data.components;
     const embedding = this.data.similarityEmbedding;
     const n = this.data.artists.length;
