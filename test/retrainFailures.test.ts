@@ -116,7 +116,7 @@ test('a database with no listening data and no members is skipped with a clear r
     assert.equal(servingModel.current, original);
     assert.equal(retrainer.status().lastError, undefined);
     assert.deepEqual(modelFiles(fixture), []);
-    assert.ok(lines.some((line) => line.msg === 'retrain skipped' && line.level === 40));
+    assert.ok(lines.some((line) => line.msg === 'retrain skipped' && line.level === 30));
   } finally {
     fixture.remove();
   }
