@@ -10,7 +10,7 @@
  * are dropped together with their plays.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 import { isPlaceholderArtist, lookupKey } from '../model/lookupKey.ts';
 import { buildCsr } from '../model/sparse.ts';
@@ -150,7 +150,8 @@ export async function readHetrec(
     artists,
     users,
     counts,
-    source: `hetrec:${folder}`,
+    // The folder name only: a model header should not carry the trainer's own paths.
+    source: `hetrec:${basename(folder)}`,
     artistIdAliases: catalogue.aliases,
     tagCounts: new Map(artistIds.map((id) => [id, tagsByArtist.get(id) ?? []])),
     summary: {
