@@ -3,7 +3,6 @@
  * the offline evaluation of src/eval/ on the HetRec Last.fm folder. Prints a markdown table.
  */
 import { existsSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 
 import { readHetrec } from '../import/hetrec.ts';
 import { ImportFileError } from '../import/summary.ts';
@@ -17,7 +16,7 @@ import {
 import { evaluateMethods, formatResultsTable } from '../eval/protocol.ts';
 import type { MethodScore } from '../eval/protocol.ts';
 import type { CliCommand } from './command.ts';
-import { UsageError } from './command.ts';
+import { parseCommandLine, UsageError } from './command.ts';
 
 const LIST_LENGTH = 10;
 
@@ -110,23 +109,19 @@ export const evaluateCommand: CliCommand = {
 };
 
 function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string' },
-        seeds: { type: 'string' },
-        json: { type: 'boolean' },
-        'skip-original': { type: 'boolean' },
-        components: { type: 'string' },
-        iterations: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseCommandLine({
+    args: argv,
+    options: {
+      data: { type: 'string' },
+      seeds: { type: 'string' },
+      json: { type: 'boolean' },
+      'skip-original': { type: 'boolean' },
+      components: { type: 'string' },
+      iterations: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
 }
 
 function wholeNumber(name: string, text: string | undefined, fallback: number): number {

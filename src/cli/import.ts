@@ -1,5 +1,4 @@
 /** `import --format hetrec|spotify-csv|triples PATH [--database FILE] [--force] [--quiet]`. */
-import { parseArgs } from 'node:util';
 
 import { importHetrec } from '../import/importHetrec.ts';
 import type { ImportOptions } from '../import/runImport.ts';
@@ -10,7 +9,7 @@ import { importTriples } from '../import/triples.ts';
 import type { Storage } from '../storage/storage.ts';
 import { DEFAULT_DATABASE_PATH, openStorage } from '../storage/storage.ts';
 import type { CliCommand } from './command.ts';
-import { UsageError } from './command.ts';
+import { parseCommandLine, UsageError } from './command.ts';
 
 const IMPORTERS: Record<
   string,
@@ -43,22 +42,16 @@ export const importCommand: CliCommand = {
   summary: 'Import listening data (HetRec folder, Spotify playlists CSV, user/artist/count)',
   usage: USAGE,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          format: { type: 'string', short: 'f' },
-          database: { type: 'string' },
-          force: { type: 'boolean', default: false },
-          quiet: { type: 'boolean', default: false },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandLine({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', short: 'f' },
+        database: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+      },
+    }, USAGE);
     const format = values.format;
     if (format === undefined || !(format in IMPORTERS)) {
       throw new UsageError(

@@ -2,9 +2,8 @@
  * `npm run cli -- info [--model FILE] [--json]`: what a model file holds and how fast it loads.
  */
 import { statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { CliCommand } from './command.ts';
-import { UsageError } from './command.ts';
+import { parseCommandLine, UsageError } from './command.ts';
 import { loadModelForCli } from './loadModel.ts';
 
 const USAGE = `Usage: npm run cli -- info [--model FILE] [--json]
@@ -80,16 +79,12 @@ function formatBytes(bytes: number): string {
 }
 
 function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        model: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseCommandLine({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      model: { type: 'string' },
+    },
+  });
 }

@@ -4,10 +4,9 @@
  * (JSON lines), FILE being `userID artistID weight` rows like Last.fm's user_artists.dat.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Recommendation, Recommender } from '../model/recommender.ts';
 import type { CliCommand } from './command.ts';
-import { UsageError } from './command.ts';
+import { parseCommandLine, UsageError } from './command.ts';
 import { loadModelForCli } from './loadModel.ts';
 import { notFoundMessage, parseTop } from './similar.ts';
 
@@ -224,19 +223,15 @@ function formatList(picks: Recommendation[]): string {
 }
 
 function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        artists: { type: 'string' },
-        input: { type: 'string' },
-        top: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        model: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseCommandLine({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      artists: { type: 'string' },
+      input: { type: 'string' },
+      top: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      model: { type: 'string' },
+    },
+  });
 }

@@ -3,7 +3,6 @@
  * forks at night, waiting for it and printing its progress. The new model is checked against the
  * model the bot would serve and, when it passes, written to the folder the bot serves from.
  */
-import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -15,7 +14,7 @@ import { runRetrain } from '../retrain/retrainRun.ts';
 import type { WorkerProgress } from '../retrain/runWorker.ts';
 import { DEFAULT_DATABASE_PATH } from '../storage/storage.ts';
 import type { CliCommand } from './command.ts';
-import { UsageError } from './command.ts';
+import { parseCommandLine, UsageError } from './command.ts';
 
 const USAGE = `Usage: npm run cli -- retrain [--database FILE] [--out-dir DIR] [--timeout MINUTES]
                                     [--heap MB] [--quiet] [training overrides]
@@ -71,26 +70,21 @@ export const retrainCommand: CliCommand = {
   summary: 'Retrain the model now from the bot database (same worker as the nightly retrain)',
   usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          database: { type: 'string' },
-          'out-dir': { type: 'string' },
-          timeout: { type: 'string' },
-          heap: { type: 'string' },
-          quiet: { type: 'boolean', default: false },
-          components: { type: 'string' },
-          iterations: { type: 'string' },
-          'min-listeners': { type: 'string' },
-          'l2-artist': { type: 'string' },
-          'l2-user': { type: 'string' },
-        },
-      }));
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
-    }
+    const { values } = parseCommandLine({
+      args: argv,
+      options: {
+        database: { type: 'string' },
+        'out-dir': { type: 'string' },
+        timeout: { type: 'string' },
+        heap: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        components: { type: 'string' },
+        iterations: { type: 'string' },
+        'min-listeners': { type: 'string' },
+        'l2-artist': { type: 'string' },
+        'l2-user': { type: 'string' },
+      },
+    }, USAGE);
     const databasePath = resolve(values.database ?? process.env.DATABASE_PATH ?? DEFAULT_DATABASE_PATH);
     if (!existsSync(databasePath)) {
       throw new UsageError(`database ${databasePath} does not exist (import data first: ` +

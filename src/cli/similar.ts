@@ -3,11 +3,10 @@
  * to one artist; and `similar --ids-file FILE` for many dataset ids at once (JSON lines).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Recommender, SimilarArtist } from '../model/recommender.ts';
 import type { ModelArtist } from '../model/types.ts';
 import type { CliCommand } from './command.ts';
-import { UsageError } from './command.ts';
+import { parseCommandLine, UsageError } from './command.ts';
 import { loadModelForCli } from './loadModel.ts';
 
 const USAGE = `Usage:
@@ -97,20 +96,16 @@ export function parseTop(text: string | undefined): number {
 }
 
 function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        top: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        model: { type: 'string' },
-        'ids-file': { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseCommandLine({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      top: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      model: { type: 'string' },
+      'ids-file': { type: 'string' },
+    },
+  });
 }
 
 /** Lines of FILE, blank lines skipped; each kept with its line number. */

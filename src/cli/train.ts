@@ -3,7 +3,6 @@
  * a dataset folder, shows progress, prints a summary and writes the model file atomically.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 
 import { readHetrec } from '../import/hetrec.ts';
@@ -19,7 +18,7 @@ import { WEIGHTINGS } from '../model/weighting.ts';
 import { openStorage, DEFAULT_DATABASE_PATH } from '../storage/storage.ts';
 import { readListeningData } from '../storage/listeningData.ts';
 import type { CliCommand } from './command.ts';
-import { UsageError } from './command.ts';
+import { parseCommandLine, UsageError } from './command.ts';
 
 const DEFAULT_OUT = 'models/default.nmf';
 const FORMATS = ['hetrec', 'triples'] as const;
@@ -92,27 +91,23 @@ export const trainCommand: CliCommand = {
 type Options = ReturnType<typeof parseOptions>['values'];
 
 function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        components: { type: 'string' },
-        iterations: { type: 'string' },
-        seed: { type: 'string' },
-        weighting: { type: 'string' },
-        'min-listeners': { type: 'string' },
-        threads: { type: 'string' },
-        out: { type: 'string' },
-        database: { type: 'string' },
-        data: { type: 'string' },
-        format: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseCommandLine({
+    args: argv,
+    options: {
+      components: { type: 'string' },
+      iterations: { type: 'string' },
+      seed: { type: 'string' },
+      weighting: { type: 'string' },
+      'min-listeners': { type: 'string' },
+      threads: { type: 'string' },
+      out: { type: 'string' },
+      database: { type: 'string' },
+      data: { type: 'string' },
+      format: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
 }
 
 async function readData(values: Options): Promise<ListeningData> {

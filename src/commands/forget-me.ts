@@ -2,10 +2,11 @@
  * `/forget-me`: deletes everything the bot stores about the member (taste profile and request
  * log), after a confirmation only they can click.
  */
-import { ButtonStyle, ComponentType, SlashCommandBuilder } from 'discord.js';
+import { SlashCommandBuilder } from 'discord.js';
 import type { BotCommand, CommandContext, ComponentTarget } from '../interactions/command.ts';
 import { customId } from '../interactions/command.ts';
 import type { Reply } from '../interactions/reply.ts';
+import { confirmationReply } from '../interactions/reply.ts';
 
 const NAME = 'forget-me';
 
@@ -17,20 +18,12 @@ const definition = new SlashCommandBuilder()
 function execute(context: CommandContext): Reply {
   const { request, storage } = context;
   const tastes = storage.listTaste(request.userId).length;
-  return {
-    content: `This deletes your taste profile (${tastes} ${tastes === 1 ? 'artist' : 'artists'}) ` +
+  return confirmationReply(
+    `This deletes your taste profile (${tastes} ${tastes === 1 ? 'artist' : 'artists'}) ` +
       'and every request of yours in my log. It cannot be undone. Go ahead?',
-    components: [{
-      type: ComponentType.ActionRow,
-      components: [
-        { type: ComponentType.Button, style: ButtonStyle.Danger,
-          custom_id: customId(NAME, 'confirm', request.userId), label: 'Yes, forget me' },
-        { type: ComponentType.Button, style: ButtonStyle.Secondary,
-          custom_id: customId(NAME, 'cancel', request.userId), label: 'Cancel' },
-      ],
-    }],
-    ephemeral: true,
-  };
+    { customId: customId(NAME, 'confirm', request.userId), label: 'Yes, forget me' },
+    { customId: customId(NAME, 'cancel', request.userId), label: 'Cancel' },
+  );
 }
 
 function handleComponent(context: CommandContext, target: ComponentTarget): Reply {

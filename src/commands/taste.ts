@@ -11,6 +11,7 @@ import { artistChoices, cleanQuery, findByReference, lookupArtist, notFoundReply
 import type { BotCommand, CommandContext, ComponentTarget } from '../interactions/command.ts';
 import { customId } from '../interactions/command.ts';
 import type { AutocompleteChoice, Reply } from '../interactions/reply.ts';
+import { confirmationReply } from '../interactions/reply.ts';
 import { escapeMarkdown, safeName, truncate } from '../interactions/text.ts';
 
 const NAME = 'taste';
@@ -194,20 +195,12 @@ function clear(context: CommandContext): Reply {
   const { request, storage } = context;
   const count = storage.listTaste(request.userId).length;
   if (count === 0) return { content: 'Your taste is already empty.', ephemeral: true };
-  return {
-    content: `This removes all ${count} ${count === 1 ? 'artist' : 'artists'} from your taste. ` +
+  return confirmationReply(
+    `This removes all ${count} ${count === 1 ? 'artist' : 'artists'} from your taste. ` +
       'Are you sure?',
-    components: [{
-      type: ComponentType.ActionRow,
-      components: [
-        { type: ComponentType.Button, style: ButtonStyle.Danger,
-          custom_id: customId(NAME, 'clear', request.userId), label: 'Yes, clear my taste' },
-        { type: ComponentType.Button, style: ButtonStyle.Secondary,
-          custom_id: customId(NAME, 'keep', request.userId), label: 'Keep it' },
-      ],
-    }],
-    ephemeral: true,
-  };
+    { customId: customId(NAME, 'clear', request.userId), label: 'Yes, clear my taste' },
+    { customId: customId(NAME, 'keep', request.userId), label: 'Keep it' },
+  );
 }
 
 function execute(context: CommandContext): Reply {

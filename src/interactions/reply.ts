@@ -3,7 +3,7 @@
  * adapter sends them unchanged and the console renders them as text.
  */
 import type { APIEmbed } from 'discord.js';
-import type { ButtonStyle, ComponentType } from 'discord.js';
+import { ButtonStyle, ComponentType } from 'discord.js';
 
 /** A clickable button that comes back as a component interaction with its `custom_id`. */
 export interface ReplyButton {
@@ -50,4 +50,28 @@ export interface Reply {
 export interface AutocompleteChoice {
   name: string;
   value: string;
+}
+
+/**
+ * A private question answered by a button: a red one that goes ahead and a grey one that backs
+ * out, each coming back with its own custom id.
+ */
+export function confirmationReply(
+  content: string,
+  confirm: { customId: string; label: string },
+  cancel: { customId: string; label: string },
+): Reply {
+  return {
+    content,
+    components: [{
+      type: ComponentType.ActionRow,
+      components: [
+        { type: ComponentType.Button, style: ButtonStyle.Danger, custom_id: confirm.customId,
+          label: confirm.label },
+        { type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: cancel.customId,
+          label: cancel.label },
+      ],
+    }],
+    ephemeral: true,
+  };
 }
