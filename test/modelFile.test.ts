@@ -17,6 +17,8 @@ import {
   RETRAINED_MODEL_DIR,
   servingModelPath,
 } from '../src/model/modelPaths.ts';
+import { ArtistSearch, buildArtistSearchIndex } from '../src/model/artistSearch.ts';
+import { Recommender } from '../src/model/recommender.ts';
 import type { ModelData } from '../src/model/types.ts';
 import { tinyModel } from './support/tinyModel.ts';
 
@@ -143,7 +145,7 @@ test('decoding refuses wrong magic, other versions, truncation and corruption', 
 
   const version = Buffer.from(bytes);
   version.writeUInt32LE(MODEL_FORMAT_VERSION + 1, 8);
-  refuses(version, /version 2/);
+  refuses(version, new RegExp(`version ${MODEL_FORMAT_VERSION + 1}; this program reads`));
 
   refuses(bytes.subarray(0, 10), /too short/);
   refuses(bytes.subarray(0, 40), /truncated/);
@@ -189,7 +191,7 @@ test('decoding refuses headers whose counts disagree with the sections', () => {
     withHeader(bytes, (h) => {
       h.sections.pop();
     }),
-    /similarityEmbedding/,
+    /has no "searchTrigramRows" section/,
   );
   refuses(
     withHeader(bytes, (h) => {
@@ -312,3 +314,60 @@ test(
     );
   }),
 );
+
+test('the search index is stored: a decoded model searches like a freshly indexed one', () => {
+  const model = tinyModel();
+  const decoded = decodeModel(encodeModel(model));
+  assert.ok(decoded.searchIndex !== undefined, 'a version 2 file carries its index');
+  const fresh = buildArtistSearchIndex(model.artists);
+  for (const [field, value] of Object.entries(fresh)) {
+    const storedField = decoded.searchIndex[field as keyof typeof fresh] as ArrayLike<unknown>;
+    assert.deepEqual(Array.from(storedField), Array.from(value), field);
+  }
+  const stored = new ArtistSearch(decoded.artists, decoded.searchIndex);
+  const rebuilt = new ArtistSearch(model.artists);
+  for (const query of ['ra', 'radiohed', 'the', 'zzz', 'a', model.artists[3].name]) {
+    assert.deepEqual(stored.search(query, 10), rebuilt.search(query, 10), query);
+  }
+  for (const artist of model.artists) {
+    assert.equal(model.artists[stored.rowOfKey(artist.key)!].key, artist.key);
+  }
+  assert.equal(stored.rowOfKey('no such artist at all'), undefined);
+});
+
+test('a version 1 file (no stored index) is still read and indexed on load', () => {
+  const path = join(import.meta.dirname, 'fixtures', 'model-v1.nmf');
+  const old = readModel(path);
+  assert.equal(old.meta.formatVersion, 1);
+  assert.equal(old.searchIndex, undefined);
+  const expected = tinyModel();
+  assert.deepEqual(old.artists, expected.artists);
+  assert.deepEqual(Array.from(old.artistFactors), Array.from(expected.artistFactors));
+
+  // The same answers as the model written in the current version.
+  const current = new Recommender(decodeModel(encodeModel(expected)));
+  const fromOld = new Recommender(old);
+  for (const query of ['ra', 'metalica', 'lady']) {
+    assert.deepEqual(fromOld.autocomplete(query, 5), current.autocomplete(query, 5), query);
+  }
+});
+
+test('a stored search index naming rows that do not exist is refused', () => {
+  const bytes = encodeModel(tinyModel());
+  const length = bytes.readUInt32LE(12);
+  const header = JSON.parse(bytes.toString('utf8', 16, 16 + length));
+  for (const name of ['searchTrigramRows', 'searchByKey', 'searchKeyBucketStarts']) {
+    const section = header.sections.find((entry: { name: string }) => entry.name === name);
+    const forged = Buffer.from(bytes);
+    forged.writeInt32LE(1_000_000, section.offset);
+    const end = forged.length - 4;
+    forged.writeUInt32LE(crc32(forged.subarray(0, end)), end);
+    assert.throws(
+      () => decodeModel(forged, 'forged.nmf'),
+      (error: Error) =>
+        error instanceof ModelFileError &&
+        /forged\.nmf: has a damaged search index/.test(error.message),
+      name,
+    );
+  }
+});

@@ -18,6 +18,7 @@ import {
   checkCandidate,
   COLLAPSED_MEAN_COSINE,
   findNumericalProblem,
+  MIN_CATALOGUE_RATIO,
   hitRate,
   meanPairCosine,
 } from '../src/retrain/validateModel.ts';
@@ -185,6 +186,42 @@ test('a model that finds far fewer held-out artists than the served one is refus
     // Without a served model (first training) only the file and the numbers are checked.
     const first = await checkCandidate(broken, { cases, minimumHitRateRatio: 0.7, hitRank: 3 });
     assert.equal(first.accepted, true);
+  });
+});
+
+test('a model that knows far fewer artists than the served one is refused', async () => {
+  const served = new Recommender(tinyModel());
+  const full = tinyModel();
+  const k = full.components;
+  const keep = Math.ceil(MIN_CATALOGUE_RATIO * full.artists.length) - 1;
+  const small: ModelData = {
+    ...full,
+    artists: full.artists.slice(0, keep),
+    artistFactors: full.artistFactors.slice(0, keep * k),
+    similarityEmbedding: full.similarityEmbedding.slice(0, keep * k),
+  };
+  await withFolder(async (folder) => {
+    const path = join(folder, 'small.partial');
+    await writeModel(path, small);
+    const refused = await checkCandidate(path, {
+      serving: served, cases: withinClusterCases(full), minimumHitRateRatio: 0.7, hitRank: 3,
+    });
+    assert.equal(refused.accepted, false);
+    assert.match(
+      refused.accepted ? '' : refused.reason,
+      new RegExp(`knows ${keep} artists where the served one knows ${full.artists.length}`),
+    );
+
+    // One more artist reaches the ratio and passes this check.
+    const enough = keep + 1;
+    await writeModel(path, {
+      ...full,
+      artists: full.artists.slice(0, enough),
+      artistFactors: full.artistFactors.slice(0, enough * k),
+      similarityEmbedding: full.similarityEmbedding.slice(0, enough * k),
+    });
+    const checked = await checkCandidate(path, { serving: served, cases: [], minimumHitRateRatio: 0.7 });
+    assert.equal(checked.accepted, true);
   });
 });
 

@@ -6,7 +6,8 @@
  * Match classes, best first: exact key, prefix of the key, prefix of a later word of the key,
  * then typos by edit distance 1, 2, 3. Within a class the most-listened artist comes first.
  *
- * Index, built once per model:
+ * Index (ArtistSearchIndex), built once per model and stored in its file:
+ * - the rows in key order, so an exact key is a binary search;
  * - buckets by the first one and two characters of every key and of every later word, each
  *   listing its artists most listened first; a prefix query scans its bucket with `startsWith`
  *   and stops as soon as the class is full, so common prefixes cost little and rare ones a scan
@@ -50,106 +51,59 @@ function typoBudget(length: number): number {
   return 3;
 }
 
+/**
+ * The search index of one model as plain typed arrays, so that a model file can store it and a
+ * load needs no rebuilding (see modelFile.ts). Rows are model rows; "most listened first" breaks
+ * ties by the lower row.
+ */
+export interface ArtistSearchIndex {
+  /** Rows, most listened first. */
+  byPopularity: Int32Array;
+  /** Rows in lookup-key order (UTF-16 code units, as `<` compares), most listened first within a key. */
+  byKey: Int32Array;
+  /** The 1- and 2-character prefix buckets, sorted; both CSR arrays below are indexed by them. */
+  bucketNames: string[];
+  /** Rows whose key starts with bucket b: keyBucketRows[keyBucketStarts[b] .. [b + 1]). */
+  keyBucketStarts: Int32Array;
+  keyBucketRows: Int32Array;
+  /** (row, word start) pairs of later words starting with bucket b, flattened. */
+  wordBucketStarts: Int32Array;
+  wordBucketPairs: Int32Array;
+  /** Hashed trigram postings: rows of hash h are trigramRows[trigramStarts[h] .. [h + 1]). */
+  trigramStarts: Int32Array;
+  trigramRows: Int32Array;
+}
+
 /** An index over the artists of one model for exact, prefix and typo-tolerant lookups. */
 export class ArtistSearch {
   private readonly artists: readonly ModelArtist[];
-  /** Artist rows, most listened first (ties: lower row first). */
-  private readonly byPopularity: Int32Array;
+  private readonly index: ArtistSearchIndex;
   /** Position of each artist in byPopularity: lower is more listened. */
   private readonly popularityRank: Int32Array;
-  private readonly rowByKey = new Map<string, number>();
-  /** Rows whose key starts with the bucket's first 1 or 2 characters, most listened first. */
-  private readonly keyBuckets: Map<string, Int32Array>;
-  /** (row, start) pairs of later words starting with the bucket's 1 or 2 characters, same order. */
-  private readonly wordBuckets: Map<string, Int32Array>;
-  /** Trigram postings in CSR form over hashed trigrams: rows of bucket h are at starts[h].. */
-  private readonly trigramStarts: Int32Array;
-  private readonly trigramRows: Int32Array;
+  /** Bucket name -> its number in the index's CSR arrays. */
+  private readonly bucketNumber = new Map<string, number>();
   /** Scratch counters for typo queries, all zero between queries. */
   private readonly sharedTrigrams: Uint16Array;
 
   /**
-   * Builds the index. O(n log n + total key length) time, O(total key length) memory; about
-   * 50 ms at 17k artists and 0.5 s at 160k on a free core.
+   * Serves `artists` from `index`, building the index when none is given (see
+   * buildArtistSearchIndex for that cost). With an index: O(artists + buckets).
    */
-  constructor(artists: readonly ModelArtist[]) {
+  constructor(artists: readonly ModelArtist[], index = buildArtistSearchIndex(artists)) {
     this.artists = artists;
+    this.index = index;
     const n = artists.length;
-
-    // Popularity order.
-    this.byPopularity = popularityOrder(artists);
-    const order = this.byPopularity;
     this.popularityRank = new Int32Array(n);
     for (let position = 0; position < n; position++) {
-      this.popularityRank[order[position]] = position;
+      this.popularityRank[index.byPopularity[position]] = position;
     }
-
-    // Exact keys (when two artists share a key the more listened one wins), and prefix buckets
-    // filled in popularity order so that each bucket is already sorted.
-    const keyBuckets = new Map<string, number[]>();
-    const wordBuckets = new Map<string, number[]>();
-    const add = (buckets: Map<string, number[]>, bucket: string, row: number, start = -1) => {
-      let list = buckets.get(bucket);
-      if (list === undefined) buckets.set(bucket, (list = []));
-      list.push(row);
-      if (start >= 0) list.push(start);
-    };
-    for (const row of order) {
-      const key = artists[row].key;
-      if (!this.rowByKey.has(key)) this.rowByKey.set(key, row);
-      if (key.length === 0) continue;
-      add(keyBuckets, key[0], row);
-      if (key.length > 1) add(keyBuckets, key.slice(0, 2), row);
-      const end = Math.min(key.length, MAX_KEY_CHARACTERS);
-      for (let start = 1; start < end; start++) {
-        if (key[start - 1] !== ' ' || key[start] === ' ') continue;
-        add(wordBuckets, key[start], row, start);
-        if (start + 1 < key.length) add(wordBuckets, key.slice(start, start + 2), row, start);
-      }
-    }
-    this.keyBuckets = packBuckets(keyBuckets);
-    this.wordBuckets = packBuckets(wordBuckets);
-
-    // Hashed trigram postings: (hash, row) pairs written in row order, then grouped by hash with
-    // a two-pass radix sort on the hash's bytes (256 write streams per pass stay in cache, where
-    // one scatter into 2^16 lists would miss it on every write).
-    const starts = new Int32Array(TRIGRAM_BUCKETS + 1);
-    const scratch = new Int32Array(MAX_KEY_CHARACTERS + 2);
-    let capacity = 0;
-    for (let row = 0; row < n; row++)
-      capacity += Math.min(artists[row].key.length, MAX_KEY_CHARACTERS);
-    let hashes = new Uint16Array(capacity);
-    let owners = new Int32Array(capacity);
-    let total = 0;
-    for (let row = 0; row < n; row++) {
-      const count = trigramHashes(artists[row].key, scratch);
-      for (let g = 0; g < count; g++) {
-        hashes[total] = scratch[g];
-        owners[total++] = row;
-        starts[scratch[g] + 1]++;
-      }
-    }
-    hashes = hashes.subarray(0, total);
-    owners = owners.subarray(0, total);
-    for (let bucket = 0; bucket < TRIGRAM_BUCKETS; bucket++) starts[bucket + 1] += starts[bucket];
-    for (const shift of [0, 8]) {
-      const offsets = new Int32Array(257);
-      for (let i = 0; i < total; i++) offsets[((hashes[i] >> shift) & 255) + 1]++;
-      for (let b = 0; b < 256; b++) offsets[b + 1] += offsets[b];
-      const nextHashes = new Uint16Array(total);
-      const nextOwners = new Int32Array(total);
-      for (let i = 0; i < total; i++) {
-        const target = offsets[(hashes[i] >> shift) & 255]++;
-        nextHashes[target] = hashes[i];
-        nextOwners[target] = owners[i];
-      }
-      hashes = nextHashes;
-      owners = nextOwners;
-    }
-    const rows = owners;
-    this.trigramStarts = starts;
-    this.trigramRows = rows;
+    index.bucketNames.forEach((name, number) => this.bucketNumber.set(name, number));
     this.sharedTrigrams = new Uint16Array(n);
+  }
+
+  /** The index served, for storing it with the model. */
+  get searchIndex(): ArtistSearchIndex {
+    return this.index;
   }
 
   /** Number of artists indexed. */
@@ -157,14 +111,23 @@ export class ArtistSearch {
     return this.artists.length;
   }
 
-  /** The row whose lookup key is exactly `key`, or undefined. O(1). */
+  /** The row whose lookup key is exactly `key` (the most listened of equals), or undefined. O(log n). */
   rowOfKey(key: string): number | undefined {
-    return this.rowByKey.get(key);
+    const { byKey } = this.index;
+    let low = 0;
+    let high = byKey.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.artists[byKey[middle]].key < key) low = middle + 1;
+      else high = middle;
+    }
+    const row = byKey[low];
+    return row !== undefined && this.artists[row].key === key ? row : undefined;
   }
 
   /** The `limit` most listened artists' rows, most listened first. O(limit). */
   mostListened(limit: number): number[] {
-    return Array.from(this.byPopularity.subarray(0, Math.max(0, limit)));
+    return Array.from(this.index.byPopularity.subarray(0, Math.max(0, limit)));
   }
 
   /**
@@ -182,27 +145,28 @@ export class ArtistSearch {
     // popularity order, stopping once the class has filled the room left.
     const results: ArtistMatch[] = [];
     const seen = new Set<number>();
-    const exactRow = this.rowByKey.get(key);
+    const exactRow = this.rowOfKey(key);
     if (exactRow !== undefined) {
       results.push({ index: exactRow, kind: 'exact', distance: 0 });
       seen.add(exactRow);
     }
-    const bucket = key.slice(0, 2);
-    const keyRows = this.keyBuckets.get(bucket);
-    if (keyRows !== undefined) {
-      for (let i = 0; i < keyRows.length && results.length < limit; i++) {
-        const row = keyRows[i];
+    const bucket = this.bucketNumber.get(key.slice(0, 2));
+    const { keyBucketStarts, keyBucketRows, wordBucketStarts, wordBucketPairs } = this.index;
+    if (bucket !== undefined) {
+      const end = keyBucketStarts[bucket + 1];
+      for (let i = keyBucketStarts[bucket]; i < end && results.length < limit; i++) {
+        const row = keyBucketRows[i];
         if (row !== exactRow && this.artists[row].key.startsWith(key)) {
           results.push({ index: row, kind: 'prefix', distance: 0 });
           seen.add(row);
         }
       }
     }
-    const wordPairs = this.wordBuckets.get(bucket);
-    if (wordPairs !== undefined) {
-      for (let i = 0; i < wordPairs.length && results.length < limit; i += 2) {
-        const row = wordPairs[i];
-        if (!seen.has(row) && this.artists[row].key.startsWith(key, wordPairs[i + 1])) {
+    if (bucket !== undefined) {
+      const end = wordBucketStarts[bucket + 1];
+      for (let i = wordBucketStarts[bucket]; i < end && results.length < limit; i += 2) {
+        const row = wordBucketPairs[i];
+        if (!seen.has(row) && this.artists[row].key.startsWith(key, wordBucketPairs[i + 1])) {
           results.push({ index: row, kind: 'word-prefix', distance: 0 });
           seen.add(row);
         }
@@ -237,7 +201,7 @@ export class ArtistSearch {
     const ranks = Int32Array.from(rows, (row) => this.popularityRank[row]).sort();
     const take = Math.min(room, ranks.length);
     for (let i = 0; i < take; i++) {
-      results.push({ index: this.byPopularity[ranks[i]], kind, distance: editDistance });
+      results.push({ index: this.index.byPopularity[ranks[i]], kind, distance: editDistance });
     }
   }
 
@@ -247,10 +211,11 @@ export class ArtistSearch {
     const touched: number[] = [];
     const grams = new Int32Array(MAX_KEY_CHARACTERS + 2);
     const gramCount = trigramHashes(key, grams);
+    const { trigramStarts, trigramRows } = this.index;
     for (let g = 0; g < gramCount; g++) {
       const gram = grams[g];
-      for (let i = this.trigramStarts[gram]; i < this.trigramStarts[gram + 1]; i++) {
-        const row = this.trigramRows[i];
+      for (let i = trigramStarts[gram]; i < trigramStarts[gram + 1]; i++) {
+        const row = trigramRows[i];
         if (counts[row] === 0) touched.push(row);
         if (counts[row] < 65535) counts[row]++;
       }
@@ -305,6 +270,101 @@ export class ArtistSearch {
 }
 
 /**
+ * Builds the search index of `artists` (see ArtistSearchIndex). O(n log n + total key length)
+ * time and O(total key length) memory: about 50 ms at 17k artists and half a second at 160k, which
+ * is why model files store it.
+ */
+export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistSearchIndex {
+  const n = artists.length;
+
+  // Popularity order, and key order with the most listened first among equal keys.
+  const byPopularity = popularityOrder(artists);
+  const rank = new Int32Array(n);
+  for (let position = 0; position < n; position++) rank[byPopularity[position]] = position;
+  const byKey = Int32Array.from(byPopularity).sort((a, b) => {
+    const left = artists[a].key;
+    const right = artists[b].key;
+    return left < right ? -1 : left > right ? 1 : rank[a] - rank[b];
+  });
+
+  // Prefix buckets, filled in popularity order so that each is already sorted.
+  const keyBuckets = new Map<string, number[]>();
+  const wordBuckets = new Map<string, number[]>();
+  const add = (buckets: Map<string, number[]>, bucket: string, row: number, start = -1) => {
+    let list = buckets.get(bucket);
+    if (list === undefined) buckets.set(bucket, (list = []));
+    list.push(row);
+    if (start >= 0) list.push(start);
+  };
+  for (const row of byPopularity) {
+    const key = artists[row].key;
+    if (key.length === 0) continue;
+    add(keyBuckets, key[0], row);
+    if (key.length > 1) add(keyBuckets, key.slice(0, 2), row);
+    const end = Math.min(key.length, MAX_KEY_CHARACTERS);
+    for (let start = 1; start < end; start++) {
+      if (key[start - 1] !== ' ' || key[start] === ' ') continue;
+      add(wordBuckets, key[start], row, start);
+      if (start + 1 < key.length) add(wordBuckets, key.slice(start, start + 2), row, start);
+    }
+  }
+  const bucketNames = [...new Set([...keyBuckets.keys(), ...wordBuckets.keys()])].sort();
+  const keyCsr = packBuckets(bucketNames, keyBuckets);
+  const wordCsr = packBuckets(bucketNames, wordBuckets);
+
+  const trigrams = trigramPostings(artists);
+  return {
+    byPopularity,
+    byKey,
+    bucketNames,
+    keyBucketStarts: keyCsr.starts,
+    keyBucketRows: keyCsr.values,
+    wordBucketStarts: wordCsr.starts,
+    wordBucketPairs: wordCsr.values,
+    trigramStarts: trigrams.starts,
+    trigramRows: trigrams.rows,
+  };
+}
+
+/**
+ * Why `index` cannot serve `artistCount` artists (a wrong size or a row out of range), or
+ * undefined when it can. Reading a stored index calls this, so a damaged one is refused rather
+ * than answering with missing artists. O(index size).
+ */
+export function artistSearchIndexProblem(
+  index: ArtistSearchIndex,
+  artistCount: number,
+): string | undefined {
+  const buckets = index.bucketNames.length;
+  const sizes: [string, number, number][] = [
+    ['byPopularity', index.byPopularity.length, artistCount],
+    ['byKey', index.byKey.length, artistCount],
+    ['keyBucketStarts', index.keyBucketStarts.length, buckets + 1],
+    ['wordBucketStarts', index.wordBucketStarts.length, buckets + 1],
+    ['trigramStarts', index.trigramStarts.length, TRIGRAM_BUCKETS + 1],
+  ];
+  for (const [name, actual, expected] of sizes) {
+    if (actual !== expected) return `${name} has ${actual} entries, expected ${expected}`;
+  }
+  const csr: [string, Int32Array, Int32Array, number][] = [
+    ['key buckets', index.keyBucketStarts, index.keyBucketRows, 1],
+    ['word buckets', index.wordBucketStarts, index.wordBucketPairs, 2],
+    ['trigrams', index.trigramStarts, index.trigramRows, 1],
+  ];
+  for (const [name, starts, values, stride] of csr) {
+    if (starts[0] !== 0 || starts[starts.length - 1] !== values.length) {
+      return `${name} do not cover their ${values.length} entries`;
+    }
+    if (!ascending(starts, stride)) return `${name} have starts out of order`;
+    if (!inRange(values, stride, artistCount)) return `${name} name a row out of range`;
+  }
+  if (!inRange(index.byPopularity, 1, artistCount) || !inRange(index.byKey, 1, artistCount)) {
+    return 'an artist order names a row out of range';
+  }
+  return undefined;
+}
+
+/**
  * Rows sorted by listeners descending, ties by row ascending: one native sort of numbers
  * (listener rank x n + row), no comparator calls. O(n log n).
  */
@@ -318,11 +378,77 @@ function popularityOrder(artists: readonly ModelArtist[]): Int32Array {
   return Int32Array.from(composite, (value) => value % n);
 }
 
-/** Converts bucket lists to typed arrays. */
-function packBuckets(buckets: Map<string, number[]>): Map<string, Int32Array> {
-  const packed = new Map<string, Int32Array>();
-  for (const [bucket, list] of buckets) packed.set(bucket, Int32Array.from(list));
-  return packed;
+/** Whether every `stride`-th value, from the first, lies in [0, limit). */
+function inRange(values: Int32Array, stride: number, limit: number): boolean {
+  for (let i = 0; i < values.length; i += stride) {
+    if (values[i] < 0 || values[i] >= limit) return false;
+  }
+  return true;
+}
+
+/** Whether CSR starts never decrease and every group holds whole `stride`-sized entries. */
+function ascending(starts: Int32Array, stride: number): boolean {
+  for (let i = 1; i < starts.length; i++) {
+    const size = starts[i] - starts[i - 1];
+    if (size < 0 || size % stride !== 0) return false;
+  }
+  return true;
+}
+
+/** The bucket lists in `names` order as one CSR pair (a missing bucket is empty). */
+function packBuckets(
+  names: string[],
+  buckets: Map<string, number[]>,
+): { starts: Int32Array; values: Int32Array } {
+  const starts = new Int32Array(names.length + 1);
+  names.forEach((name, b) => (starts[b + 1] = starts[b] + (buckets.get(name)?.length ?? 0)));
+  const values = new Int32Array(starts[names.length]);
+  names.forEach((name, b) => values.set(buckets.get(name) ?? [], starts[b]));
+  return { starts, values };
+}
+
+/**
+ * Hashed trigram postings as CSR: (hash, row) pairs written in row order, then grouped by hash
+ * with a two-pass radix sort on the hash's bytes (256 write streams per pass stay in cache, where
+ * one scatter into 2^16 lists would miss it on every write). Rows stay in row order within a hash.
+ */
+function trigramPostings(artists: readonly ModelArtist[]): { starts: Int32Array; rows: Int32Array } {
+  const n = artists.length;
+  const starts = new Int32Array(TRIGRAM_BUCKETS + 1);
+  const scratch = new Int32Array(MAX_KEY_CHARACTERS + 2);
+  let capacity = 0;
+  for (let row = 0; row < n; row++) {
+    capacity += Math.min(artists[row].key.length, MAX_KEY_CHARACTERS);
+  }
+  let hashes = new Uint16Array(capacity);
+  let owners = new Int32Array(capacity);
+  let total = 0;
+  for (let row = 0; row < n; row++) {
+    const count = trigramHashes(artists[row].key, scratch);
+    for (let g = 0; g < count; g++) {
+      hashes[total] = scratch[g];
+      owners[total++] = row;
+      starts[scratch[g] + 1]++;
+    }
+  }
+  hashes = hashes.subarray(0, total);
+  owners = owners.subarray(0, total);
+  for (let bucket = 0; bucket < TRIGRAM_BUCKETS; bucket++) starts[bucket + 1] += starts[bucket];
+  for (const shift of [0, 8]) {
+    const offsets = new Int32Array(257);
+    for (let i = 0; i < total; i++) offsets[((hashes[i] >> shift) & 255) + 1]++;
+    for (let b = 0; b < 256; b++) offsets[b + 1] += offsets[b];
+    const nextHashes = new Uint16Array(total);
+    const nextOwners = new Int32Array(total);
+    for (let i = 0; i < total; i++) {
+      const target = offsets[(hashes[i] >> shift) & 255]++;
+      nextHashes[target] = hashes[i];
+      nextOwners[target] = owners[i];
+    }
+    hashes = nextHashes;
+    owners = nextOwners;
+  }
+  return { starts, rows: owners.slice() };
 }
 
 /**

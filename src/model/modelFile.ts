@@ -15,12 +15,21 @@
  * | ... | `artistFactors` Float32 x artists x components (row-major) |
  * | ... | `artistGram` Float64 x components x components |
  * | ... | `similarityEmbedding` Float32 x artists x components |
+ * | ... | the artist search index (ArtistSearchIndex, src/model/artistSearch.ts), version 2 on: |
+ * | | `searchByPopularity`, `searchByKey` Int32 x artists; `searchBucketNames` UTF-8, names |
+ * | | each followed by `\0`; `searchKeyBucketStarts`, `searchKeyBucketRows`, |
+ * | | `searchWordBucketStarts`, `searchWordBucketPairs`, `searchTrigramStarts`, |
+ * | | `searchTrigramRows` Int32 |
  * | 4 | u32 CRC-32 of every byte before it |
  *
  * Reading builds typed-array views straight on the file's bytes (one copy only when the buffer
  * is misaligned), so no float is parsed one by one. A `null` url is stored as an empty string and
  * read back as `null`; the separators `\0` and `\u001f` inside names or tags are replaced by
  * U+FFFD on writing, since no real artist name contains them.
+ *
+ * Version 2 added the search index, so that a load builds nothing: at 160,000 artists building
+ * it took half a second, storing it costs about 4 MB. Version 1 files are still read; their
+ * index is built on loading.
  */
 import {
   closeSync,
@@ -34,10 +43,14 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { endianness } from 'node:os';
 import * as zlib from 'node:zlib';
+import { artistSearchIndexProblem, buildArtistSearchIndex } from './artistSearch.ts';
+import type { ArtistSearchIndex } from './artistSearch.ts';
 import type { ModelArtist, ModelData, ModelMeta } from './types.ts';
 
-/** Version of the layout above; a reader refuses any other. */
-export const MODEL_FORMAT_VERSION = 1;
+/** Version of the layout above, the one written. */
+export const MODEL_FORMAT_VERSION = 2;
+/** Versions read; any other is refused. */
+const READABLE_VERSIONS = [1, 2];
 
 /** A model file that cannot be read or written; the message names the file and the problem. */
 export class ModelFileError extends Error {
@@ -50,7 +63,7 @@ const CHECKSUM_BYTES = 4;
 const FIELD_SEPARATOR = '\u0000';
 const TAG_SEPARATOR = '\u001f';
 const SEPARATORS = /[\u0000\u001f]/g;
-const SECTION_NAMES = [
+const VERSION_1_SECTIONS = [
   'artistIds',
   'listeners',
   'strings',
@@ -58,6 +71,18 @@ const SECTION_NAMES = [
   'artistGram',
   'similarityEmbedding',
 ] as const;
+const SEARCH_SECTIONS = [
+  'searchByPopularity',
+  'searchByKey',
+  'searchBucketNames',
+  'searchKeyBucketStarts',
+  'searchKeyBucketRows',
+  'searchWordBucketStarts',
+  'searchWordBucketPairs',
+  'searchTrigramStarts',
+  'searchTrigramRows',
+] as const;
+const SECTION_NAMES = [...VERSION_1_SECTIONS, ...SEARCH_SECTIONS] as const;
 
 type SectionName = (typeof SECTION_NAMES)[number];
 
@@ -102,6 +127,18 @@ export function encodeModel(model: ModelData): Buffer {
   strings.push('');
   const stringBytes = Buffer.from(strings.join(FIELD_SEPARATOR), 'utf8');
 
+  // The search index over the keys as they will be read back.
+  const keysChange = model.artists.some((artist) => clean(artist.key) !== artist.key);
+  const index =
+    model.searchIndex ??
+    buildArtistSearchIndex(
+      keysChange ? model.artists.map((a) => ({ ...a, key: clean(a.key) })) : model.artists,
+    );
+  const indexProblem = artistSearchIndexProblem(index, n);
+  if (indexProblem !== undefined) {
+    throw new ModelFileError(`model to encode: search index: ${indexProblem}`);
+  }
+
   const payloads: Record<SectionName, Uint8Array> = {
     artistIds: bytesOf(artistIds),
     listeners: bytesOf(listeners),
@@ -109,6 +146,18 @@ export function encodeModel(model: ModelData): Buffer {
     artistFactors: bytesOf(model.artistFactors),
     artistGram: bytesOf(model.artistGram),
     similarityEmbedding: bytesOf(model.similarityEmbedding),
+    searchByPopularity: bytesOf(index.byPopularity),
+    searchByKey: bytesOf(index.byKey),
+    searchBucketNames: Buffer.from(
+      index.bucketNames.map((name) => clean(name) + FIELD_SEPARATOR).join(''),
+      'utf8',
+    ),
+    searchKeyBucketStarts: bytesOf(index.keyBucketStarts),
+    searchKeyBucketRows: bytesOf(index.keyBucketRows),
+    searchWordBucketStarts: bytesOf(index.wordBucketStarts),
+    searchWordBucketPairs: bytesOf(index.wordBucketPairs),
+    searchTrigramStarts: bytesOf(index.trigramStarts),
+    searchTrigramRows: bytesOf(index.trigramRows),
   };
 
   // The header holds the section offsets, which depend on the header's own length: lay the
@@ -160,9 +209,13 @@ export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
     fail('is not a model file (wrong magic bytes; expected "NMFMUSIC")');
   }
   const version = buffer.readUInt32LE(MAGIC.length);
-  if (version !== MODEL_FORMAT_VERSION) {
-    fail(`has format version ${version}; this program reads version ${MODEL_FORMAT_VERSION}`);
+  if (!READABLE_VERSIONS.includes(version)) {
+    fail(
+      `has format version ${version}; this program reads versions ` +
+        `${READABLE_VERSIONS.join(' and ')}`,
+    );
   }
+  const sectionNames = version === 1 ? VERSION_1_SECTIONS : SECTION_NAMES;
   const headerLength = buffer.readUInt32LE(MAGIC.length + 4);
   if (PREAMBLE_BYTES + headerLength + CHECKSUM_BYTES > buffer.length) {
     fail(`is truncated (header of ${headerLength} bytes does not fit in ${buffer.length})`);
@@ -176,21 +229,27 @@ export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
   const { components: k, artists: n } = header;
 
   // Section table: every section present, in order, sized as the counts say.
-  const expected: Record<SectionName, number | undefined> = {
+  const expected: Partial<Record<SectionName, number>> = {
     artistIds: n * 8,
     listeners: n * 4,
-    strings: undefined,
     artistFactors: n * k * 4,
     artistGram: k * k * 8,
     similarityEmbedding: n * k * 4,
+    searchByPopularity: n * 4,
+    searchByKey: n * 4,
   };
   const byName = new Map(header.sections.map((s) => [s.name, s]));
   let bodyEnd = align8(PREAMBLE_BYTES + headerLength);
-  for (const sectionName of SECTION_NAMES) {
+  for (const sectionName of sectionNames) {
     const section = byName.get(sectionName) ?? fail(`has no "${sectionName}" section`);
     const size = expected[sectionName];
     if (size !== undefined && section.byteLength !== size) {
       fail(`section "${sectionName}" is ${section.byteLength} bytes, expected ${size}`);
+    }
+    if (sectionName.startsWith('search') && sectionName !== 'searchBucketNames') {
+      if (section.byteLength % 4 !== 0) {
+        fail(`section "${sectionName}" is ${section.byteLength} bytes, not whole Int32 values`);
+      }
     }
     if (section.offset % 8 !== 0 || section.offset < bodyEnd) {
       fail(`section "${sectionName}" has a bad offset ${section.offset}`);
@@ -242,6 +301,31 @@ export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
     };
   }
 
+  // The search index (version 2 on), checked like everything else before it is served.
+  let searchIndex: ArtistSearchIndex | undefined;
+  if (version >= 2) {
+    const rows = (sectionName: SectionName) =>
+      view(sectionName, (b, o, l) => new Int32Array(b, o, l), 4);
+    const names = byName.get('searchBucketNames')!;
+    const bucketNames = buffer
+      .toString('utf8', names.offset, names.offset + names.byteLength)
+      .split(FIELD_SEPARATOR);
+    if (bucketNames.pop() !== '') fail('search index bucket names are not terminated');
+    searchIndex = {
+      byPopularity: rows('searchByPopularity'),
+      byKey: rows('searchByKey'),
+      bucketNames,
+      keyBucketStarts: rows('searchKeyBucketStarts'),
+      keyBucketRows: rows('searchKeyBucketRows'),
+      wordBucketStarts: rows('searchWordBucketStarts'),
+      wordBucketPairs: rows('searchWordBucketPairs'),
+      trigramStarts: rows('searchTrigramStarts'),
+      trigramRows: rows('searchTrigramRows'),
+    };
+    const problem = artistSearchIndexProblem(searchIndex, n);
+    if (problem !== undefined) fail(`has a damaged search index (${problem})`);
+  }
+
   return {
     meta: header.meta,
     artists,
@@ -249,6 +333,7 @@ export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
     artistFactors: view('artistFactors', (b, o, l) => new Float32Array(b, o, l), 4),
     artistGram: view('artistGram', (b, o, l) => new Float64Array(b, o, l), 8),
     similarityEmbedding: view('similarityEmbedding', (b, o, l) => new Float32Array(b, o, l), 4),
+    searchIndex,
   };
 }
 
@@ -390,7 +475,7 @@ function typedView<T>(
   return make(copy, 0, byteLength / bytesPerElement);
 }
 
-function bytesOf(array: Float32Array | Float64Array | Uint32Array): Uint8Array {
+function bytesOf(array: Float32Array | Float64Array | Uint32Array | Int32Array): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 

@@ -2,6 +2,7 @@
  * The shapes that cross module boundaries: listening data going into training, and the trained
  * model that every command reads. Plain data, no behaviour.
  */
+import type { ArtistSearchIndex } from './artistSearch.ts';
 import type { SparseMatrix } from './sparse.ts';
 
 /** One artist as the catalogue knows it. */
@@ -40,8 +41,19 @@ export interface ModelArtist extends CatalogueArtist {
 /** How `counts` were turned into the matrix that was factorized. */
 export type Weighting = 'raw' | 'log1p' | 'bm25' | 'user-max';
 
+/**
+ * Which objective the factorization minimises: 'frobenius' fits the weighted counts (HALS,
+ * src/model/nmf.ts), 'implicit' fits played / not played with confidence weights
+ * (src/model/implicitNmf.ts).
+ */
+export type Solver = 'frobenius' | 'implicit';
+
 /** Settings of one training run, stored in the model header. */
 export interface TrainingParameters {
+  /** Absent in models written before the implicit solver: 'frobenius'. */
+  solver?: Solver;
+  /** Implicit solver only: confidence 1 + confidence x weighted count on played cells. */
+  confidence?: number;
   components: number;
   weighting: Weighting;
   seed: number;
@@ -83,4 +95,6 @@ export interface ModelData {
   artistFactors: Float32Array;
   artistGram: Float64Array;
   similarityEmbedding: Float32Array;
+  /** The artist search index when it came with the model file (version 2 on); else built on use. */
+  searchIndex?: ArtistSearchIndex;
 }

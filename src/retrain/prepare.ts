@@ -1,7 +1,8 @@
 /**
  * Choosing the model to serve at start-up: the newest retrained model that reads back and is
  * numerically sound; with none, a model trained now from the database when it holds listening
- * data or members' tastes; with neither, the shipped default model.
+ * data or members' tastes and it passes the retrain checks against the shipped model; else the
+ * shipped default model.
  */
 import { existsSync, renameSync } from 'node:fs';
 
@@ -50,10 +51,13 @@ export async function prepareServingModel(options: PrepareOptions): Promise<Prep
     logger.error({ path, movedTo }, `retrained model refused at start: ${problem}`);
   }
 
-  // None: train one now if the database has something to train on.
+  // None: train one now if the database has something to train on, checked against the shipped
+  // model like any nightly candidate (members' tastes alone must not shrink its catalogue).
+  const shipped = loadProblem(defaultPath);
   if (existsSync(options.databasePath) && databaseHasTrainingData(options.databasePath)) {
     logger.info({ database: options.databasePath }, 'no retrained model: training one before serving');
-    const result = await runRetrain(options, undefined, 'start-up');
+    const compareWith = typeof shipped === 'string' ? undefined : shipped;
+    const result = await runRetrain(options, compareWith, 'start-up');
     if (result.recommender !== undefined && result.path !== undefined) {
       return { recommender: result.recommender, path: result.path, origin: 'trained-at-start' };
     }
@@ -61,18 +65,14 @@ export async function prepareServingModel(options: PrepareOptions): Promise<Prep
   }
 
   // Neither: the shipped model.
-  let recommender: Recommender;
-  try {
-    recommender = Recommender.load(defaultPath);
-  } catch (error) {
-    if (!(error instanceof ModelFileError)) throw error;
-    throw new ModelFileError(`${error.message}; and there is no retrained model and nothing to ` +
+  if (typeof shipped === 'string') {
+    throw new ModelFileError(`${shipped}; and there is no retrained model and nothing to ` +
       'train one from: import listening data (`npm run cli -- import`) or train the default ' +
       'model (`npm run cli -- train`)');
   }
-  logger.info({ path: defaultPath, artists: recommender.data.artists.length },
-    'serving the shipped default model (no retrained model and no listening data in the database)');
-  return { recommender, path: defaultPath, origin: 'default' };
+  logger.info({ path: defaultPath, artists: shipped.data.artists.length },
+    'serving the shipped default model (no usable retrained model)');
+  return { recommender: shipped, path: defaultPath, origin: 'default' };
 }
 
 /** The loaded model, or why it cannot be served. */

@@ -7,7 +7,11 @@
  *    similarity of random artist pairs stays below `COLLAPSED_MEAN_COSINE` (0.09 to 0.18 for
  *    HetRec models, 0.3 for the four-genre test model; penalties too strong for the data give
  *    every artist the same direction and a mean near 1);
- * 3. on held-out cases (a listener's artists minus one, see heldOut.ts) its `recommend` puts the
+ * 3. it knows at least MIN_CATALOGUE_RATIO of the served model's artists: a database that holds
+ *    only the members' own tastes (no imported listening data) would otherwise replace a
+ *    catalogue of thousands with the few dozen artists members named, and a small catalogue
+ *    passes the held-out check below all too easily;
+ * 4. on held-out cases (a listener's artists minus one, see heldOut.ts) its `recommend` puts the
  *    hidden artist in the top 50 at least `minimumHitRateRatio` times as often as the served
  *    model does on the same cases.
  *
@@ -26,6 +30,9 @@ export const HIT_RANK = 50;
 
 /** A model whose random artist pairs are this similar on average says nothing about anyone. */
 export const COLLAPSED_MEAN_COSINE = 0.95;
+
+/** A new model must know at least this share of the served model's artists. */
+export const MIN_CATALOGUE_RATIO = 0.5;
 
 /** Random artist pairs sampled for the collapse check. */
 const COLLAPSE_PAIRS = 2000;
@@ -72,6 +79,17 @@ export async function checkCandidate(
 
   const problem = findNumericalProblem(model);
   if (problem !== undefined) return { accepted: false, reason: problem, cases: 0 };
+
+  const served = options.serving?.artistCount;
+  if (served !== undefined && model.artists.length < MIN_CATALOGUE_RATIO * served) {
+    return {
+      accepted: false,
+      reason: `the new model knows ${model.artists.length} artists where the served one knows ` +
+        `${served} (at least ${MIN_CATALOGUE_RATIO * 100}% is required): the database probably ` +
+        'holds only members\' tastes; import listening data (`npm run cli -- import`) first',
+      cases: 0,
+    };
+  }
 
   const recommender = new Recommender(model);
   const cases = options.cases;
