@@ -10,7 +10,7 @@ import { UsageError } from '../src/cli/command.ts';
 import { infoCommand } from '../src/cli/info.ts';
 import { parseArtistList, recommendCommand } from '../src/cli/recommend.ts';
 import { similarCommand } from '../src/cli/similar.ts';
-import { writeModel } from '../src/model/modelFile.ts';
+import { MODEL_FORMAT_VERSION, writeModel } from '../src/model/modelFile.ts';
 import { tinyModel } from './support/tinyModel.ts';
 
 let dir = '';
@@ -175,7 +175,7 @@ test('parseArtistList: weights, escapes and bad weights', () => {
 test('info describes the file; options and files are checked with one-line errors', async () => {
   const info = await run(infoCommand, ['--model', modelPath]);
   assert.equal(info.code, 0);
-  assert.match(info.out, /Format version {2}1/);
+  assert.match(info.out, new RegExp(`Format version {2}${MODEL_FORMAT_VERSION}\n`));
   assert.match(info.out, /Artists {9}31/);
   assert.match(info.out, /Components {6}4/);
   const json = JSON.parse((await run(infoCommand, ['--json', '--model', modelPath])).out);
