@@ -15,17 +15,19 @@
  * `/similar` expected).
  *
  * Run: `npx tsx bench/load.ts [--similar N] [--autocomplete N] [--members N] [--rate N]
- * [--modes members,burst,paced] [--model FILE] [--in-process] [--during-retrain]`. The model
- * is models/default.nmf when present, else the tiny test model. `--during-retrain` adds the same
- * rows measured while a full retrain of the Last.fm data runs (load starts once its worker
- * trains). Prints a markdown table.
+ * [--modes members,burst,paced] [--model FILE] [--in-process] [--during-retrain]
+ * [--profile DIR]`. The model is models/default.nmf when present, else the tiny test model.
+ * `--during-retrain` adds the same rows measured while a full retrain of the Last.fm data runs
+ * (load starts once its worker trains). `--profile` writes a CPU profile of the bot's process
+ * per measured run. Prints a markdown table.
  */
 
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -85,6 +87,11 @@ export interface LoadBenchOptions {
   /** How long to wait for one answer before counting it lost (default 120 s). */
   timeoutMs?: number;
   seed?: number;
+  /**
+   * A folder to write a V8 CPU profile of the bot's process during each measured run
+   * (`<mode>-<during>.cpuprofile`, readable in Chrome DevTools or `bench/profileSummary.ts`).
+   */
+  profileDirectory?: string;
 }
 
 /** Median, 99th percentile and maximum, in milliseconds. */
@@ -296,6 +303,7 @@ async function run(standIn: StandIn, recommender: Recommender, mode: LoadMode,
   during?.catch(() => undefined); // Reported by Promise.all below, not as unhandled.
   if (during !== undefined) await options.loadStartsWhen?.();
   // The bot's CPU while the load runs (not while `during` finishes alone afterwards).
+  const profiler = options.profileDirectory === undefined ? undefined : await startProfiler();
   const cpuBefore = process.cpuUsage();
   let cpu = cpuBefore;
   const driving = standIn.drive(request(plan, mode)).then((result) => {
@@ -303,6 +311,10 @@ async function run(standIn: StandIn, recommender: Recommender, mode: LoadMode,
     return result;
   });
   const [result] = await Promise.all([driving, during]);
+  if (profiler !== undefined) {
+    const label = options.during === undefined ? 'idle' : 'during';
+    await profiler.stop(join(options.profileDirectory!, `${mode}-${label}.cpuprofile`));
+  }
 
   const interactions = plan.length;
   const similarRows = (items: PlannedInteraction[]) =>
@@ -328,6 +340,23 @@ async function run(standIn: StandIn, recommender: Recommender, mode: LoadMode,
     refused: result.refused,
     requestRows: 0,
     expectedRequestRows: similarRows(plan) + similarRows(warmUp),
+  };
+}
+
+/** Starts V8's sampling CPU profiler on this process; `stop` writes the profile to `file`. */
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
   };
 }
 
@@ -414,17 +443,19 @@ export function formatLoadTable(rows: LoadBenchRow[]): string {
   const pair = (summary: LatencySummary) => `${ms(summary.median)} / ${ms(summary.p99)}`;
   const lines = [
     '| mode | during | model (artists) | interactions / members | seconds | interactions/s | ' +
-      'bot CPU ms / interaction | all median / p99 ms | /similar median / p99 ms | ' +
+      'bot CPU ms / interaction | stand-in CPU ms / interaction | all median / p99 ms | ' +
+      '/similar median / p99 ms | ' +
       'autocomplete median / p99 ms | max ms | lost | late > 3 s | deferred | duplicated | ' +
       'refused | request rows (expected) |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ' +
-      '---: | ---: | ---: | ---: |',
+      '---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
     lines.push(
       `| ${row.mode} | ${row.during} | ${row.model} (${row.artists.toLocaleString('en-US')}) | ` +
         `${row.interactions} / ${row.members} | ${row.seconds.toFixed(2)} | ` +
         `${row.throughput.toFixed(0)} | ${row.cpuMsPerInteraction.toFixed(2)} | ` +
+        `${row.standInCpuMsPerInteraction.toFixed(2)} | ` +
         `${pair(row.all)} | ${pair(row.similar)} | ${pair(row.autocomplete)} | ` +
         `${ms(row.all.max)} | ${row.lost} | ${row.late} | ${row.deferred} | ` +
         `${row.duplicated} | ${row.refused} | ${row.requestRows} (${row.expectedRequestRows}) |`,
@@ -446,6 +477,7 @@ if (isEntryPoint) {
       modes: { type: 'string' },
       'in-process': { type: 'boolean' },
       'during-retrain': { type: 'boolean' },
+      profile: { type: 'string' },
     },
   });
   const number = (text: string | undefined, name: string): number | undefined => {
@@ -467,6 +499,7 @@ if (isEntryPoint) {
   if (members !== undefined) options.members = members;
   if (rate !== undefined) options.ratePerSecond = rate;
   if (values['in-process'] === true) options.standIn = 'in-process';
+  if (values.profile !== undefined) options.profileDirectory = values.profile;
   if (values.modes !== undefined) {
     const modes = values.modes.split(',').map((mode) => mode.trim());
     const known = ['members', 'burst', 'paced'];

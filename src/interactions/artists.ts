@@ -56,15 +56,41 @@ export function lookupArtist(recommender: Recommender, query: string): ArtistLoo
   return recommender.resolve(query);
 }
 
-/** Autocomplete choices for an artist option: name shown, reference as value. O(search). */
+/** Autocomplete answers kept per model (about 2.5 KB each), least recently used out first. */
+export const CHOICE_CACHE_SIZE = 1024;
+
+/** Per model, what was typed -> its choices. A swapped-out model takes its answers with it. */
+const choiceCaches = new WeakMap<Recommender, Map<string, readonly AutocompleteChoice[]>>();
+
+/**
+ * Autocomplete choices for an artist option: name shown, reference as value. Members type the
+ * same first letters again and again (Discord asks on every keystroke), so the answers of the
+ * last CHOICE_CACHE_SIZE texts are kept for each model: exact, since a model never changes.
+ * O(search), O(1) for a text asked recently; the caller gets its own array.
+ */
 export function artistChoices(recommender: Recommender, typed: string): AutocompleteChoice[] {
-  return recommender.autocomplete(cleanQuery(typed), LIMITS.choices).map((artist) => ({
-    name: truncate(artist.name, LIMITS.choiceText),
-    // The name itself when it fits and cannot be mistaken for an `#id` reference.
-    value: artist.name.length <= LIMITS.choiceText && !ID_REFERENCE.test(artist.name)
-      ? artist.name
-      : artistReference(artist),
-  }));
+  const query = cleanQuery(typed);
+  let cache = choiceCaches.get(recommender);
+  if (cache === undefined) {
+    cache = new Map();
+    choiceCaches.set(recommender, cache);
+  }
+
+  let choices = cache.get(query);
+  if (choices === undefined) {
+    choices = recommender.autocomplete(query, LIMITS.choices).map((artist) => Object.freeze({
+      name: truncate(artist.name, LIMITS.choiceText),
+      // The name itself when it fits and cannot be mistaken for an `#id` reference.
+      value: artist.name.length <= LIMITS.choiceText && !ID_REFERENCE.test(artist.name)
+        ? artist.name
+        : artistReference(artist),
+    }));
+    if (cache.size >= CHOICE_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  } else {
+    cache.delete(query);
+  }
+  cache.set(query, choices);
+  return [...choices];
 }
 
 /** One select-menu option for an artist: name, top tags as description. */

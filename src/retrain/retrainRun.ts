@@ -126,7 +126,7 @@ export async function runRetrain(
     };
     const runWorker = settings.runWorker ?? runRetrainWorker;
     const outcome = await runWorker(job, {
-      limits, onProgress: settings.onProgress, onSpawn: settings.onSpawn,
+      limits, onProgress: settings.onProgress, onSpawn: settings.onSpawn, logger,
     });
 
     if (outcome.status === 'skipped') {

@@ -1,12 +1,14 @@
 /**
  * Runs one retrain job in a forked Node process and turns everything that can happen to it
  * (success, a clean refusal, a thrown error, a crash, out-of-memory, a kill, the time limit)
- * into one `WorkerOutcome`. The parent's event loop only ever waits on IPC, so the bot keeps
- * answering while the child trains.
+ * into one `WorkerOutcome`. The parent's event loop only ever waits on IPC, and the child runs at
+ * the lowest CPU priority, so the bot keeps answering while the child trains.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 
+import { lowerPriority } from './workerPriority.ts';
 import type { JobMessage, RetrainJob, RetrainSummary, WorkerMessage } from './protocol.ts';
 import { isWorkerMessage } from './protocol.ts';
 
@@ -54,6 +56,10 @@ export interface RunWorkerOptions {
   onSpawn?: (pid: number) => void;
   /** The worker module; defaults to src/retrain/worker.ts. */
   workerPath?: string;
+  /** The worker's niceness (default WORKER_NICENESS: the lowest priority). */
+  niceness?: number;
+  /** Told when the worker's priority cannot be lowered (it then trains at the bot's). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const DEFAULT_WORKER_PATH = fileURLToPath(new URL('./worker.ts', import.meta.url));
@@ -151,6 +157,15 @@ export function runRetrainWorker(
       });
       finish({ status: 'failed', ...failure, durationMs, exitCode, signal, lastRssMb });
     });
+
+    // Below the bot, so that its answers come first; the worker spreads it to all its threads.
+    if (child.pid !== undefined) {
+      const priority = lowerPriority(child.pid, options.niceness);
+      if (!priority.ok) {
+        options.logger?.warn({ pid: child.pid, niceness: priority.niceness,
+          reason: priority.message }, 'could not lower the retrain worker\'s priority');
+      }
+    }
 
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const message: JobMessage = { type: 'job', job };

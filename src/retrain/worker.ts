@@ -3,9 +3,11 @@
  * message, then opens the database read-only, builds the artists x users matrix (imported
  * listeners plus one column per Discord member), trains, writes the candidate model, reports its
  * figures over IPC and exits. It never touches the served model files: the parent checks the
- * candidate and promotes it. If the parent goes away, the worker exits too.
+ * candidate and promotes it. If the parent goes away, the worker exits too. It runs at the low
+ * CPU priority the parent gave it (see workerPriority.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 
 import { writeModel } from '../model/modelFile.ts';
 import { nonzeros } from '../model/sparse.ts';
@@ -13,6 +15,7 @@ import { DEFAULT_PARAMETERS, filterListening, trainModel } from '../model/train.
 import { readListeningData } from '../storage/listeningData.ts';
 import { openStorage } from '../storage/storage.ts';
 import { drawHeldOutCases } from './heldOut.ts';
+import { lowerPriority } from './workerPriority.ts';
 import type { ListeningData } from '../model/types.ts';
 import type { JobMessage, RetrainJob, RetrainSummary, WorkerMessage } from './protocol.ts';
 
@@ -142,6 +145,10 @@ function describe(error: unknown): { message: string; code?: string } {
 // Exit with the parent, then wait for the job.
 process.on('disconnect', () => process.exit(0));
 process.once('message', (message: JobMessage) => {
+  // The parent lowered this process's priority before sending the job; on Linux that reached
+  // only the main thread, so give every thread started before it (V8's, libuv's) the same value.
+  lowerPriority(process.pid, getPriority(process.pid));
+
   runJob(message.job).then(
     async (result) => {
       if ('skipped' in result) await send({ type: 'skipped', reason: result.skipped });

@@ -17,7 +17,9 @@
  * anyway); matters only in an overload burst, where they are half the queued work.
  */
 import { performance } from 'node:perf_hooks';
-import { Client, Events, GatewayIntentBits, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import {
+  Client, Events, GatewayIntentBits, MessageFlags, Options, PermissionFlagsBits,
+} from 'discord.js';
 import type {
   AutocompleteInteraction, ChatInputCommandInteraction, Interaction, MessageComponentInteraction,
   User,
@@ -149,16 +151,81 @@ export function earlyDeferReason(interaction: { createdTimestamp?: number },
  */
 export const REST_REQUESTS_PER_SECOND = 1000;
 
-/** A discord.js client configured for the bot; `apiUrl` points REST (and the gateway lookup). */
+/** Members and users kept in discord.js' caches (the bot's own always stays). */
+export const MEMBER_CACHE_SIZE = 1000;
+
+/**
+ * A discord.js client configured for the bot; `apiUrl` points REST (and the gateway lookup).
+ *
+ * Only the Guilds intent (interactions need none; it resolves `interaction.guild`). The bot
+ * reads no messages, reactions, presences, voice, threads, emojis or stickers: those caches hold
+ * nothing, and the member and user caches are bounded (least recently added out first), so
+ * memory stays flat however many members ask. The caches discord.js documents as unsafe to limit
+ * (guilds, channels, roles, permission overwrites) keep their defaults.
+ */
 export function createDiscordClient(apiUrl?: string): Client {
+  const keepSelf = { maxSize: MEMBER_CACHE_SIZE,
+    keepOverLimit: (entry: { id: string; client: Client }) => entry.id === entry.client.user?.id };
   return new Client({
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: NO_MENTIONS,
+    jsonTransformer: snakeCaseJson,
+    makeCache: Options.cacheWithLimits({
+      ...Options.DefaultMakeCacheSettings,
+      MessageManager: 0,
+      DMMessageManager: 0,
+      GuildMessageManager: 0,
+      ReactionManager: 0,
+      ReactionUserManager: 0,
+      PresenceManager: 0,
+      VoiceStateManager: 0,
+      ThreadMemberManager: 0,
+      StageInstanceManager: 0,
+      GuildScheduledEventManager: 0,
+      GuildInviteManager: 0,
+      GuildBanManager: 0,
+      GuildEmojiManager: 0,
+      GuildStickerManager: 0,
+      BaseGuildEmojiManager: 0,
+      AutoModerationRuleManager: 0,
+      GuildMemberManager: keepSelf,
+      UserManager: keepSelf,
+    }),
     rest: {
       globalRequestsPerSecond: REST_REQUESTS_PER_SECOND,
       ...(apiUrl === undefined ? {} : { api: apiUrl }),
     },
   });
+}
+
+/** discord.js' own transformer (camelCase keys to snake_case, recursively). */
+const discordJsTransformer = Options.createDefault().jsonTransformer as (value: unknown) => unknown;
+
+/** A key lodash's snakeCase leaves as it is: lower-case words joined by single underscores. */
+const SNAKE_CASE_KEY = /^[a-z]+(?:_[a-z]+)*$/;
+
+/**
+ * The client's `jsonTransformer`: the same result as discord.js' default (which snake-cases every
+ * key of every outgoing object, autocomplete choices included), but an object whose keys are
+ * already snake_case, as everything the bot builds is, is copied without running lodash's
+ * snakeCase on each key; anything else goes to the default. O(size of `value`).
+ */
+export function snakeCaseJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(snakeCaseJson);
+  if (Object.getPrototypeOf(value) !== Object.prototype) return discordJsTransformer(value);
+
+  const copy: Record<string, unknown> = {};
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const field = (value as Record<string, unknown>)[key];
+    // discord.js resolves a string `emoji`; leave that case to it.
+    if (!SNAKE_CASE_KEY.test(key) || (key === 'emoji' && typeof field === 'string')) {
+      return discordJsTransformer(value);
+    }
+    copy[key] = snakeCaseJson(field);
+  }
+  return copy;
 }
 
 function displayName(user: User): string {
