@@ -1,36 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { evaluateCommand } from '../src/cli/evaluate.ts';
 import { UsageError } from '../src/cli/command.ts';
-import { seededRandom } from '../src/model/random.ts';
-
-/** A HetRec-shaped folder: 4 taste groups of 20 artists, 90 users, a few plays each. */
-function writeHetrecFolder(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'eval-cli-'));
-  const random = seededRandom(9);
-  const artists = ['id\tname\turl\tpictureURL'];
-  for (let id = 1; id <= 80; id++) artists.push(`${id}\tBand ${id}\thttp://x/${id}\t`);
-  const plays = ['userID\tartistID\tweight'];
-  for (let user = 1; user <= 90; user++) {
-    const group = user % 4;
-    for (let a = 1; a <= 20; a++) {
-      if (random() >= 0.45) continue;
-      plays.push(`${user}\t${group * 20 + a}\t${1 + Math.floor(random() * 300)}`);
-    }
-  }
-  writeFileSync(join(folder, 'artists.dat'), artists.join('\r\n') + '\r\n');
-  writeFileSync(join(folder, 'user_artists.dat'), plays.join('\r\n') + '\r\n');
-  writeFileSync(join(folder, 'tags.dat'), 'tagID\ttagValue\r\n1\trock\r\n');
-  writeFileSync(
-    join(folder, 'user_taggedartists.dat'),
-    'userID\tartistID\ttagID\tday\tmonth\tyear\r\n1\t1\t1\t1\t1\t2009\r\n',
-  );
-  return folder;
-}
+import { writeHetrecFolder } from './support/hetrecFolder.ts';
 
 test('evaluate without --data or with a missing folder fails with a clear message', async () => {
   await assert.rejects(evaluateCommand.run([]), (error: unknown) => {
@@ -59,10 +35,31 @@ test('evaluate prints a markdown table of every method and exits 0', async (t) =
   assert.equal(rows.length, 4);
   assert.match(rows[0], /^\| popularity \|/);
   assert.match(rows[2], /^\| original pipeline/);
-  assert.match(rows[3], /^\| this project \(bm25, NMF k=4, fold-in \+ neighbours\)/);
+  assert.match(rows[3], /^\| this project \(implicit NMF, log1p, k=4, fold-in \+ neighbours\)/);
 
   // The planted groups make held-out artists findable: kNN and the model beat popularity.
   const recall = (row: string) => Number(row.split('|')[2]);
   assert.ok(recall(rows[1]) > recall(rows[0]), table.join('\n'));
   assert.ok(recall(rows[3]) > recall(rows[0]), table.join('\n'));
+});
+
+test('evaluate --solver frobenius evaluates the HALS model; a bad solver is a usage error', async (t) => {
+  const folder = writeHetrecFolder();
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
+  const printed: string[] = [];
+  t.mock.method(console, 'log', (text: string) => printed.push(text));
+  t.mock.method(console, 'error', () => undefined);
+
+  const code = await evaluateCommand.run([
+    '--data', folder, '--seeds', '1', '--components', '4', '--iterations', '60',
+    '--skip-original', '--solver', 'frobenius',
+  ]);
+  assert.equal(code, 0);
+  const rows = printed.join('\n').split('\n').slice(2);
+  assert.equal(rows.length, 3);
+  assert.match(rows[2], /^\| this project \(frobenius NMF, bm25, k=4, fold-in \+ neighbours\)/);
+  await assert.rejects(
+    evaluateCommand.run(['--data', folder, '--solver', 'kl']),
+    /--solver must be one of frobenius, implicit/,
+  );
 });

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 
 import { buildCsr } from '../src/model/sparse.ts';
 import type { ListeningData, TrainingParameters } from '../src/model/types.ts';
-import { DEFAULT_PARAMETERS, filterListening, trainModel } from '../src/model/train.ts';
+import {
+  DEFAULT_FOLD_IN,
+  DEFAULT_PARAMETERS,
+  defaultFoldIn,
+  filterListening,
+  FROBENIUS_PARAMETERS,
+  trainModel,
+  validateParameters,
+} from '../src/model/train.ts';
 import { seededRandom } from '../src/model/random.ts';
 
 const CLUSTERS = 3;
@@ -46,8 +54,11 @@ function plantedData(seed: number): ListeningData {
   };
 }
 
+/** The Frobenius (HALS) solver; the implicit one is tested in implicitNmf.test.ts. */
 const SMALL: TrainingParameters = {
   ...DEFAULT_PARAMETERS,
+  solver: 'frobenius',
+  confidence: undefined,
   components: 3,
   weighting: 'log1p',
   maxIterations: 300,
@@ -157,4 +168,16 @@ test('trainModel rejects bad parameters with a clear RangeError', async () => {
     });
   }
   await assert.rejects(trainModel(data, SMALL, { foldIn: { l1: -1, l2: 0 } }), /fold-in l1/);
+});
+
+test('the defaults are valid, and each solver gets its own fold-in penalties', () => {
+  validateParameters(DEFAULT_PARAMETERS);
+  validateParameters(FROBENIUS_PARAMETERS);
+  assert.equal(DEFAULT_PARAMETERS.solver, 'implicit');
+  assert.deepEqual(DEFAULT_FOLD_IN, { l1: 0, l2: DEFAULT_PARAMETERS.l2User });
+  assert.deepEqual(defaultFoldIn(FROBENIUS_PARAMETERS), { l1: 0, l2: 100_000 });
+  assert.deepEqual(defaultFoldIn({ ...FROBENIUS_PARAMETERS, solver: undefined }), {
+    l1: 0,
+    l2: 100_000,
+  });
 });

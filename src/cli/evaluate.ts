@@ -6,7 +6,12 @@ import { existsSync, statSync } from 'node:fs';
 
 import { readHetrec } from '../import/hetrec.ts';
 import { ImportFileError } from '../import/summary.ts';
-import { DEFAULT_FOLD_IN, DEFAULT_PARAMETERS } from '../model/train.ts';
+import {
+  DEFAULT_PARAMETERS,
+  defaultFoldIn,
+  FROBENIUS_PARAMETERS,
+  SOLVERS,
+} from '../model/train.ts';
 import {
   itemKnnMethod,
   originalPipelineMethod,
@@ -21,7 +26,7 @@ import { parseCommandLine, UsageError } from './command.ts';
 const LIST_LENGTH = 10;
 
 const USAGE = `Usage: npm run cli -- evaluate --data PATH [--seeds 1,2] [--json] [--skip-original]
-         [--components K] [--iterations N]
+         [--solver implicit|frobenius] [--components K] [--iterations N]
 
 Offline evaluation on the HetRec 2011 Last.fm folder: for every user with at least 5
 artists a random 20% (at least one) is held out, each method is trained on the rest and
@@ -37,6 +42,8 @@ Options:
   --seeds LIST       comma-separated split seeds (default 1,2)
   --json             print the results as JSON instead of a table
   --skip-original    leave out the original pipeline (the slowest baseline)
+  --solver S         this project's solver with its evaluated settings: implicit (default)
+                     or frobenius (HALS on BM25 weights)
   --components K     override this project's k (default ${DEFAULT_PARAMETERS.components})
   --iterations N     override this project's iteration cap
                      (default ${DEFAULT_PARAMETERS.maxIterations})`;
@@ -66,21 +73,22 @@ export const evaluateCommand: CliCommand = {
         `seeds ${seeds.join(', ')}.`,
     );
 
+    const base = solverDefaults(values.solver);
     const parameters = {
-      ...DEFAULT_PARAMETERS,
-      components: wholeNumber('--components', values.components, DEFAULT_PARAMETERS.components),
-      maxIterations: wholeNumber('--iterations', values.iterations,
-        DEFAULT_PARAMETERS.maxIterations),
+      ...base,
+      components: wholeNumber('--components', values.components, base.components),
+      maxIterations: wholeNumber('--iterations', values.iterations, base.maxIterations),
     };
+    const foldIn = defaultFoldIn(parameters);
     const methods = [
       popularityMethod,
       itemKnnMethod,
       ...(values['skip-original'] ? [] : [originalPipelineMethod(parameters.seed)]),
       projectMethod(
-        `this project (${parameters.weighting}, NMF k=${parameters.components}, ` +
-          'fold-in + neighbours)',
+        `this project (${parameters.solver} NMF, ${parameters.weighting}, ` +
+          `k=${parameters.components}, fold-in + neighbours)`,
         parameters,
-        DEFAULT_FOLD_IN,
+        foldIn,
       ),
     ];
     const onResult = (result: MethodScore & { seed: number }) =>
@@ -100,7 +108,7 @@ export const evaluateCommand: CliCommand = {
 
     if (values.json) {
       console.log(JSON.stringify({ seeds, listLength: LIST_LENGTH, parameters,
-        foldIn: DEFAULT_FOLD_IN, results }, null, 2));
+        foldIn, results }, null, 2));
     } else {
       console.log(formatResultsTable(results, LIST_LENGTH));
     }
@@ -118,6 +126,7 @@ function parseOptions(argv: string[]) {
       'skip-original': { type: 'boolean' },
       components: { type: 'string' },
       iterations: { type: 'string' },
+      solver: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -130,6 +139,15 @@ function wholeNumber(name: string, text: string | undefined, fallback: number): 
     throw new UsageError(`${name} must be a whole number >= 1, got "${text}"`);
   }
   return Number(text);
+}
+
+/** The evaluated settings of the chosen solver: DEFAULT_PARAMETERS, or FROBENIUS_PARAMETERS. */
+function solverDefaults(text: string | undefined) {
+  if (text === undefined) return DEFAULT_PARAMETERS;
+  if (!(SOLVERS as readonly string[]).includes(text)) {
+    throw new UsageError(`--solver must be one of ${SOLVERS.join(', ')}, got "${text}"`);
+  }
+  return text === DEFAULT_PARAMETERS.solver ? DEFAULT_PARAMETERS : FROBENIUS_PARAMETERS;
 }
 
 function parseSeeds(text: string): number[] {

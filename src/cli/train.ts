@@ -12,7 +12,12 @@ import { buildCsr } from '../model/sparse.ts';
 import { ImportFileError } from '../import/summary.ts';
 import { writeModel } from '../model/modelFile.ts';
 import type { NmfProgress } from '../model/nmf.ts';
-import { DEFAULT_PARAMETERS, trainModel } from '../model/train.ts';
+import {
+  DEFAULT_PARAMETERS,
+  FROBENIUS_PARAMETERS,
+  SOLVERS,
+  trainModel,
+} from '../model/train.ts';
 import type { ListeningData, ModelData, TrainingParameters, Weighting } from '../model/types.ts';
 import { WEIGHTINGS } from '../model/weighting.ts';
 import { openStorage, DEFAULT_DATABASE_PATH } from '../storage/storage.ts';
@@ -33,7 +38,9 @@ Data (one of):
                          a dataset read directly: the HetRec 2011 Last.fm folder, or a
                          user,artist,count CSV/TSV file
 
-Options (defaults are the evaluated settings):
+Options (defaults are the evaluated settings of the solver):
+  --solver S             implicit (confidence-weighted, the default) or frobenius (HALS on
+                         the weighted counts, with its own evaluated settings)
   --components K         number of components (default ${DEFAULT_PARAMETERS.components})
   --iterations N         at most N iterations (default ${DEFAULT_PARAMETERS.maxIterations})
   --seed S               random seed of the initial factors (default ${DEFAULT_PARAMETERS.seed})
@@ -49,15 +56,15 @@ export const trainCommand: CliCommand = {
   usage: USAGE,
   async run(argv) {
     const { values } = parseOptions(argv);
+    const base = solverDefaults(values.solver);
     const parameters: TrainingParameters = {
-      ...DEFAULT_PARAMETERS,
-      components: wholeNumber('--components', values.components, DEFAULT_PARAMETERS.components, 1),
-      maxIterations: wholeNumber('--iterations', values.iterations,
-        DEFAULT_PARAMETERS.maxIterations, 1),
-      seed: wholeNumber('--seed', values.seed, DEFAULT_PARAMETERS.seed, 0),
+      ...base,
+      components: wholeNumber('--components', values.components, base.components, 1),
+      maxIterations: wholeNumber('--iterations', values.iterations, base.maxIterations, 1),
+      seed: wholeNumber('--seed', values.seed, base.seed, 0),
       minListeners: wholeNumber('--min-listeners', values['min-listeners'],
-        DEFAULT_PARAMETERS.minListeners, 1),
-      weighting: weightingOption(values.weighting),
+        base.minListeners, 1),
+      weighting: weightingOption(values.weighting, base.weighting),
     };
     const threads = values.threads === undefined
       ? undefined
@@ -98,6 +105,7 @@ function parseOptions(argv: string[]) {
       iterations: { type: 'string' },
       seed: { type: 'string' },
       weighting: { type: 'string' },
+      solver: { type: 'string' },
       'min-listeners': { type: 'string' },
       threads: { type: 'string' },
       out: { type: 'string' },
@@ -186,8 +194,17 @@ function wholeNumber(name: string, text: string | undefined, fallback: number, m
   return value;
 }
 
-function weightingOption(text: string | undefined): Weighting {
-  if (text === undefined) return DEFAULT_PARAMETERS.weighting;
+/** The defaults of the chosen solver: DEFAULT_PARAMETERS, or FROBENIUS_PARAMETERS. */
+function solverDefaults(text: string | undefined): TrainingParameters {
+  if (text === undefined) return DEFAULT_PARAMETERS;
+  if (!(SOLVERS as readonly string[]).includes(text)) {
+    throw new UsageError(`--solver must be one of ${SOLVERS.join(', ')}, got "${text}"`);
+  }
+  return text === DEFAULT_PARAMETERS.solver ? DEFAULT_PARAMETERS : FROBENIUS_PARAMETERS;
+}
+
+function weightingOption(text: string | undefined, fallback: Weighting): Weighting {
+  if (text === undefined) return fallback;
   if (!(WEIGHTINGS as readonly string[]).includes(text)) {
     throw new UsageError(`--weighting must be one of ${WEIGHTINGS.join(', ')}, got "${text}"`);
   }
@@ -233,7 +250,9 @@ function summary(model: ModelData, out: string): string {
     `Wrote ${out}`,
     `  data        ${meta.data.artists} artists x ${meta.data.users} users, ` +
       `${meta.data.nonzeros} nonzeros (${meta.data.source})`,
-    `  parameters  k=${p.components}, ${p.weighting}, seed ${p.seed}, min listeners ` +
+    `  parameters  ${p.solver ?? 'frobenius'}` +
+      `${p.confidence === undefined ? '' : ` (confidence ${p.confidence})`}, ` +
+      `k=${p.components}, ${p.weighting}, seed ${p.seed}, min listeners ` +
       `${p.minListeners}, penalties W l1=${p.l1Artist} l2=${p.l2Artist}, ` +
       `H l1=${p.l1User} l2=${p.l2User}`,
     `  fold-in     l1=${meta.foldIn.l1} l2=${meta.foldIn.l2}`,

@@ -18,7 +18,18 @@
  *
  * and g is updated in O(k). Sweeps stop when the largest change in a sweep is below
  * `tolerance` x the largest coordinate (or below `tolerance` when u is all zero).
+ *
+ * Models trained with the implicit solver (`parameters.solver === 'implicit'`,
+ * src/model/implicitNmf.ts) are folded in under the objective they were trained with, the
+ * user's row of it with W fixed: preference 1 on the taste artists and 0 on every other,
+ * confidence 1 + alpha x on the taste artists (alpha = `parameters.confidence`),
+ *
+ *   min_u  0.5 sum_a c_a (p_a - w_a . u)^2 + 0.5 l2 ||u||^2   subject to u >= 0,
+ *
+ * solved by the same coordinate descent (the training row solver, with G = W^T W from the model).
+ * The cost is the same O(entries x k + sweeps x (entries + k) x k); l1 must be 0 there.
  */
+import { RowSolver } from './implicitNmf.ts';
 import type { ModelData } from './types.ts';
 
 /** One taste entry: an artist row of the model and its weight (already weighted as in training). */
@@ -58,6 +69,9 @@ export function foldIn(
   const maxSweeps = options.maxSweeps ?? DEFAULT_MAX_SWEEPS;
   const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
   const u = new Float64Array(k);
+  if (model.meta.parameters?.solver === 'implicit') {
+    return foldInImplicit(model, entries, l2, maxSweeps, tolerance);
+  }
 
   // Right-hand side b = W^T x - l1, over the taste entries only.
   const b = new Float64Array(k);
@@ -121,6 +135,78 @@ export function foldInObjective(
   }
   for (const { index, weight } of entries) {
     for (let c = 0; c < k; c++) value -= weight * model.artistFactors[index * k + c] * u[c];
+  }
+  return value;
+}
+
+/** The implicit-objective fold-in of the file header; same contract as `foldIn`. */
+function foldInImplicit(
+  model: ModelData,
+  entries: readonly FoldInEntry[],
+  l2: number,
+  maxSweeps: number,
+  tolerance: number,
+): Float64Array {
+  const k = model.components;
+  const n = model.artists.length;
+  const u = new Float64Array(k);
+
+  // Taste rows with their summed weights: each played artist is one cell of the user's row.
+  const weightOfRow = new Map<number, number>();
+  for (const { index, weight } of entries) {
+    if (!Number.isInteger(index) || index < 0 || index >= n) {
+      throw new RangeError(`foldIn: artist index ${index} is outside 0..${n - 1}`);
+    }
+    if (!Number.isFinite(weight)) throw new RangeError(`foldIn: weight ${weight} is not finite`);
+    weightOfRow.set(index, (weightOfRow.get(index) ?? 0) + weight);
+  }
+  for (const [index, weight] of weightOfRow) if (weight === 0) weightOfRow.delete(index);
+  if (weightOfRow.size === 0) return u;
+  const rows = Int32Array.from(weightOfRow.keys());
+  const weights = Float64Array.from(weightOfRow.values());
+
+  const solver = new RowSolver(k, rows.length);
+  const alpha = model.meta.parameters.confidence ?? 0;
+  solver.solve(
+    model.artistGram,
+    l2,
+    model.artistFactors,
+    rows,
+    weights,
+    0,
+    rows.length,
+    alpha,
+    maxSweeps,
+    u,
+    tolerance,
+  );
+  return u;
+}
+
+/**
+ * The implicit fold-in objective at u (without its constant), for tests and diagnostics:
+ * 0.5 u^T G u + 0.5 sum_taste ((c_a - 1) (w_a . u)^2 - 2 c_a w_a . u) + 0.5 l2 ||u||^2 with
+ * c_a = 1 + alpha x_a. O(entries x k + k^2).
+ */
+export function implicitFoldInObjective(
+  model: ModelData,
+  entries: readonly FoldInEntry[],
+  u: ArrayLike<number>,
+  l2: number,
+): number {
+  const k = model.components;
+  const alpha = model.meta.parameters.confidence ?? 0;
+  let value = 0;
+  for (let a = 0; a < k; a++) {
+    let row = 0;
+    for (let c = 0; c < k; c++) row += model.artistGram[a * k + c] * u[c];
+    value += 0.5 * u[a] * row + 0.5 * l2 * u[a] * u[a];
+  }
+  for (const { index, weight } of entries) {
+    let prediction = 0;
+    for (let c = 0; c < k; c++) prediction += model.artistFactors[index * k + c] * u[c];
+    const confidence = 1 + alpha * weight;
+    value += 0.5 * (confidence - 1) * prediction * prediction - confidence * prediction;
   }
   return value;
 }

@@ -46,6 +46,15 @@ export type Resolution =
  * alone 0.184 / 0.223, 0.25 0.187 / 0.226, 0.5 0.183 / 0.222, neighbours alone 0.090 / 0.108.
  */
 export const NEIGHBOUR_BLEND = 0.25;
+/**
+ * The same share for models trained with the implicit solver (src/model/implicitNmf.ts), whose
+ * fold-in scores are predicted preferences. Default settings (k = 192), seeds 1 and 2: fold-in
+ * alone 0.203 / 0.244 and 0.201 / 0.243, 0.4 0.205 / 0.247 and 0.201 / 0.244, 0.5 0.206 / 0.247
+ * and 0.201 / 0.243. At k = 128: alone 0.202 / 0.243 and 0.199 / 0.241, 0.3 0.203 / 0.245 and
+ * 0.200 / 0.242, 0.4 0.204 / 0.245 and 0.201 / 0.243, 0.5 0.204 / 0.245 and 0.200 / 0.242,
+ * 0.6 0.203 / 0.244 and 0.200 / 0.242.
+ */
+export const IMPLICIT_NEIGHBOUR_BLEND = 0.4;
 /** Lists of this many neighbours are cached per artist; longer requests are ranked afresh. */
 const CACHED_NEIGHBOURS = 25;
 /** Artists whose neighbour lists are kept (about 2 KB each). */
@@ -226,7 +235,7 @@ export class Recommender {
    *   embedding (item-kNN in the model's space), every taste artist counting once.
    *
    * Each is divided by its largest value over all artists (taste included), and the pick's score
-   * is (1 - NEIGHBOUR_BLEND) x fold-in + NEIGHBOUR_BLEND x neighbours. Taste artists are skipped
+   * is (1 - b) x fold-in + b x neighbours, b = `neighbourBlend(meta)`. Taste artists are skipped
    * and the best `count` with a positive score returned.
    *
    * "Because": the taste artist t with the largest w_t x cosine(candidate, t) in the similarity
@@ -279,8 +288,9 @@ export class Recommender {
     dotProducts(embedding, tasteDirection, neighbours);
 
     // Blend, each side divided by its largest value.
-    const foldInScale = (1 - NEIGHBOUR_BLEND) / positiveMax(scores);
-    const neighbourScale = NEIGHBOUR_BLEND / positiveMax(neighbours);
+    const blend = neighbourBlend(this.data.meta);
+    const foldInScale = (1 - blend) / positiveMax(scores);
+    const neighbourScale = blend / positiveMax(neighbours);
     for (let candidate = 0; candidate < n; candidate++) {
       scores[candidate] =
         foldInScale * Math.max(0, scores[candidate]) +
@@ -404,6 +414,11 @@ function dotProducts(rows: Float32Array, vector: Float64Array, out: Float64Array
     for (; c < k; c++, offset++) sum0 += vector[c] * rows[offset];
     out[row] = sum0 + sum1 + sum2 + sum3;
   }
+}
+
+/** The neighbour share of `recommend` for a model: IMPLICIT_NEIGHBOUR_BLEND or NEIGHBOUR_BLEND. */
+export function neighbourBlend(meta: ModelMeta): number {
+  return meta.parameters?.solver === 'implicit' ? IMPLICIT_NEIGHBOUR_BLEND : NEIGHBOUR_BLEND;
 }
 
 /** The largest value of `values`, or 1 when none is positive (so scaling by it is harmless). */

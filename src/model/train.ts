@@ -3,39 +3,69 @@
  *
  * Steps: keep artists with at least `minListeners` listeners (and users left with something),
  * weight the counts (src/model/weighting.ts), factorize the weighted artists x user matrix X ~ W H
- * with penalised NMF (objective and update rule in src/model/nmf.ts), then derive what serving
- * needs: the similarity embedding (unit rows, cosine of reconstructed rows), the Gram matrix
- * W^T W for fold-in, listeners per artist and the header.
+ * with non-negative factors, either confidence-weighted on played / not played (`solver:
+ * 'implicit'`, src/model/implicitNmf.ts) or penalised Frobenius NMF of the weights themselves
+ * (`'frobenius'`, src/model/nmf.ts; objectives and update rules at the top of each), then derive
+ * what serving needs: the similarity embedding (unit rows, cosine of reconstructed rows), the
+ * Gram matrix W^T W for fold-in, listeners per artist and the header.
  */
 import type { SparseMatrix } from './sparse.ts';
 import { nonzeros, rowCounts, selectRows, transposeCsr } from './sparse.ts';
-import type { ListeningData, ModelArtist, ModelData, TrainingParameters } from './types.ts';
+import type {
+  ListeningData,
+  ModelArtist,
+  ModelData,
+  Solver,
+  TrainingParameters,
+} from './types.ts';
 import { applyWeighting, WEIGHTINGS } from './weighting.ts';
 import { factorize } from './nmf.ts';
+import { factorizeImplicit } from './implicitNmf.ts';
 import type { NmfProgress } from './nmf.ts';
 import { gram, similarityEmbedding } from './embedding.ts';
 import { MODEL_FORMAT_VERSION } from './modelFile.ts';
 
 /**
- * The settings chosen by the evaluation (src/eval/, `npm run eval`): BM25 weighting (B = 0.3, see
- * src/model/weighting.ts), k = 128, artists with at least two listeners, tolerance 1e-5, and L2
- * penalties that keep the model from overfitting: strong on the artist factors, weaker on the
- * user factors. Their product sets the strength (unpenalised: Recall@10 0.124; a few times this
- * product narrows the picks to a few % of the catalogue, more collapses the model); the split
- * sets the scale of W that the fold-in penalty is measured against.
- * Seed 1, Recall@10 / nDCG@10 through Recommender.recommend (fold-in blended with neighbours):
- * k = 128 with l2Artist 4500 0.187 / 0.226, 6000 0.188 / 0.228; k = 192 with 4500 0.191 / 0.229,
- * 6000 0.191 / 0.229, 8000 0.190 / 0.231; k = 256 with 6000 0.191 / 0.230 (a third slower).
- * k = 128 is served: within 0.003 of k = 192, a third smaller and faster to train and to query.
- * L1 penalties and log1p weighting did no better; neither did KL-divergence NMF (multiplicative
- * updates, k = 64: log1p 0.168 / 0.204, bm25 0.121 / 0.137, raw counts 0.078 / 0.088).
- * TODO: tuned implicit ALS still ranks better (0.202 / 0.245 on this protocol); a
- * confidence-weighted non-negative factorization reached 0.193 / 0.230 on seed 1 in an
- * experiment (110 s on one thread) and is the next candidate once it trains in seconds.
- * TODO: the penalties are absolute, tuned to BM25 weights of play counts (mean ~290 a cell);
- * data on another scale (taste weights only, log1p) needs them retuned or scaled with the data.
+ * The settings chosen by the evaluation (src/eval/, `npm run eval`; held-out Recall@10 / nDCG@10,
+ * seed 1 unless said): the implicit solver (src/model/implicitNmf.ts: played / not played with
+ * confidence 1 + log(1 + count), W, H >= 0), log1p weighting, confidence 1, L2 30 on both sides,
+ * k = 192, 25 iterations, artists with at least two listeners; served through
+ * Recommender.recommend (fold-in on the training objective, blended with neighbours,
+ * IMPLICIT_NEIGHBOUR_BLEND): seeds 1 / 2 0.205 / 0.247 and 0.201 / 0.244; k = 128 0.204 / 0.245
+ * and 0.201 / 0.243 in half the training time. The Frobenius model below: 0.188 / 0.228; tuned
+ * implicit ALS without the sign constraint (Python, mean of the seeds): 0.202 / 0.245.
+ * Grid, user factors scored directly (no blend), 15 iterations: k = 64 with bm25 weights,
+ * confidence 0.01 / 0.02, L2 30: 0.192 / 0.233, 0.192 / 0.229; k = 64, log1p, confidence
+ * 0.5 / 1 / 3 (L2 15 / 30 / 30): 0.191 / 0.229, 0.195 / 0.236, 0.185 / 0.213; k = 128, log1p,
+ * confidence 1, L2 20 / 30 / 45: 0.194 / 0.229, 0.200 / 0.241, 0.190 / 0.231. At k = 128:
+ * 25 iterations 0.202 / 0.243, 40 iterations 0.201 / 0.241; 1 coordinate sweep per row and
+ * 40 iterations 0.187 / 0.225, 6 sweeps 0.200 / 0.240 (3 are used).
+ * TODO: training is single-threaded (about 75 s at this size on one core, 40 s at k = 128);
+ * splitting the rows over worker threads as src/model/nmf.ts does would about halve it.
  */
 export const DEFAULT_PARAMETERS: TrainingParameters = {
+  solver: 'implicit',
+  confidence: 1,
+  components: 192,
+  weighting: 'log1p',
+  seed: 42,
+  maxIterations: 25,
+  tolerance: 1e-5,
+  l1Artist: 0,
+  l2Artist: 30,
+  l1User: 0,
+  l2User: 30,
+  minListeners: 2,
+};
+
+/**
+ * The best settings found for the Frobenius solver (HALS, src/model/nmf.ts, kept for the bench
+ * against scikit-learn): BM25 weights (B = 0.3), k = 128, L2 6000 on W and 400 on H, at most 100
+ * iterations (seed 1: 0.188 / 0.228 through Recommender.recommend, NEIGHBOUR_BLEND); k = 192
+ * 0.191 / 0.229. L1 penalties, log1p weighting and KL-divergence NMF did no better.
+ */
+export const FROBENIUS_PARAMETERS: TrainingParameters = {
+  solver: 'frobenius',
   components: 128,
   weighting: 'bm25',
   seed: 42,
@@ -49,17 +79,29 @@ export const DEFAULT_PARAMETERS: TrainingParameters = {
 };
 
 /**
- * Penalties for folding a new user in against W (stored in the model header). Far above the
- * training penalty on H: the recommendations lean towards W W^T x, which ranked better.
+ * The fold-in penalties that go with `parameters`: for the implicit solver the training penalty
+ * on the user factors (the fold-in is the user's row of the training objective); for the
+ * Frobenius solver l2 = 100000, far above the training penalty on H, so that recommendations lean
+ * towards W W^T x, which ranked better.
  */
-export const DEFAULT_FOLD_IN: { l1: number; l2: number } = { l1: 0, l2: 100_000 };
+export function defaultFoldIn(parameters: TrainingParameters): { l1: number; l2: number } {
+  return (parameters.solver ?? 'frobenius') === 'implicit'
+    ? { l1: 0, l2: parameters.l2User }
+    : { l1: 0, l2: 100_000 };
+}
+
+/** Fold-in penalties of DEFAULT_PARAMETERS (stored in the model header). */
+export const DEFAULT_FOLD_IN: { l1: number; l2: number } = defaultFoldIn(DEFAULT_PARAMETERS);
+
+/** The solvers `trainModel` knows, for validating user input. */
+export const SOLVERS: readonly Solver[] = ['frobenius', 'implicit'];
 
 export interface TrainOptions {
   /** Called after each NMF iteration. */
   onIteration?(progress: NmfProgress): void;
   /** Worker threads for the factorization; the factorizer's default when absent. */
   threads?: number;
-  /** Fold-in penalties to record in the header; DEFAULT_FOLD_IN when absent. */
+  /** Fold-in penalties to record in the header; `defaultFoldIn(parameters)` when absent. */
   foldIn?: { l1: number; l2: number };
 }
 
@@ -82,7 +124,7 @@ export async function trainModel(
   options: TrainOptions = {},
 ): Promise<ModelData> {
   validateParameters(parameters);
-  const foldIn = options.foldIn ?? DEFAULT_FOLD_IN;
+  const foldIn = options.foldIn ?? defaultFoldIn(parameters);
   validatePenalty('fold-in l1', foldIn.l1);
   validatePenalty('fold-in l2', foldIn.l2);
 
@@ -99,18 +141,30 @@ export async function trainModel(
 
   const weighted = applyWeighting(filtered.counts, parameters.weighting);
   const started = performance.now();
-  const result = await factorize(weighted, {
-    components: k,
-    maxIterations: parameters.maxIterations,
-    tolerance: parameters.tolerance,
-    seed: parameters.seed,
-    l1Artist: parameters.l1Artist,
-    l2Artist: parameters.l2Artist,
-    l1User: parameters.l1User,
-    l2User: parameters.l2User,
-    threads: options.threads,
-    onIteration: options.onIteration,
-  });
+  const result =
+    (parameters.solver ?? 'frobenius') === 'implicit'
+      ? factorizeImplicit(weighted, {
+          components: k,
+          maxIterations: parameters.maxIterations,
+          tolerance: parameters.tolerance,
+          seed: parameters.seed,
+          alpha: parameters.confidence ?? 0,
+          l2Artist: parameters.l2Artist,
+          l2User: parameters.l2User,
+          onIteration: options.onIteration,
+        })
+      : await factorize(weighted, {
+          components: k,
+          maxIterations: parameters.maxIterations,
+          tolerance: parameters.tolerance,
+          seed: parameters.seed,
+          l1Artist: parameters.l1Artist,
+          l2Artist: parameters.l2Artist,
+          l1User: parameters.l1User,
+          l2User: parameters.l2User,
+          threads: options.threads,
+          onIteration: options.onIteration,
+        });
   const trainingSeconds = (performance.now() - started) / 1000;
 
   const artistFactors = result.artistFactors;
@@ -202,6 +256,16 @@ export function validateParameters(parameters: TrainingParameters): void {
   validatePenalty('l2Artist', parameters.l2Artist);
   validatePenalty('l1User', parameters.l1User);
   validatePenalty('l2User', parameters.l2User);
+  const solver = parameters.solver ?? 'frobenius';
+  if (!SOLVERS.includes(solver)) {
+    throw new RangeError(`solver must be one of ${SOLVERS.join(', ')}, got ${solver}`);
+  }
+  if (solver === 'implicit') {
+    if (parameters.l1Artist !== 0 || parameters.l1User !== 0) {
+      throw new RangeError('the implicit solver takes no L1 penalties: set l1Artist = l1User = 0');
+    }
+    validatePenalty('confidence', parameters.confidence ?? Number.NaN);
+  }
 }
 
 function validatePenalty(name: string, value: number): void {
