@@ -4,6 +4,8 @@ import { buildCsr } from '../src/model/sparse.ts';
 import type { SparseMatrix } from '../src/model/sparse.ts';
 import { factorize, objective } from '../src/model/nmf.ts';
 import type { NmfOptions, NmfProgress } from '../src/model/nmf.ts';
+import { transposeCsr } from '../src/model/sparse.ts';
+import { sweepRows, sweepScratch, symmetrize } from '../src/model/nmfWorker.ts';
 
 /** A seeded uniform generator for fixtures (independent of the trainer's own). */
 function random(seed: number): () => number {
@@ -199,6 +201,72 @@ test('two threads give the same factors and objective as one', async () => {
     );
     assert.ok(Buffer.from(single.userFactors.buffer).equals(Buffer.from(other.userFactors.buffer)));
   }
+});
+
+test('the trainer (WebAssembly, in chunks) follows plain-JS sweeps step by step', async () => {
+  // Plain-JS HALS over all rows at once (nmfWorker's sweepRows), from the same warm start.
+  const { matrix } = plantedMatrix(80, 70, 5, 19);
+  const k = 5;
+  const penalties = { l1Artist: 0.02, l2Artist: 0.1, l1User: 0.01, l2User: 0.05 };
+  const next = random(5);
+  const start = {
+    artistFactors: Float32Array.from({ length: matrix.rows * k }, () => next()),
+    userFactors: Float32Array.from({ length: matrix.columns * k }, () => next()),
+  };
+  const w = Float32Array.from(start.artistFactors);
+  const ht = Float32Array.from(start.userFactors);
+  const byUser = transposeCsr(matrix);
+  const artistGram = new Float64Array(k * k);
+  const userGram = new Float64Array(k * k);
+  for (let j = 0; j < matrix.columns; j++) {
+    for (let a = 0; a < k; a++) {
+      for (let b = 0; b < k; b++) userGram[a * k + b] += ht[j * k + a] * ht[j * k + b];
+    }
+  }
+  const scratch = sweepScratch(k);
+  const expected: number[] = [];
+  for (let iteration = 0; iteration < 8; iteration++) {
+    const artists = { ...matrix, factors: w, other: ht, otherGram: userGram };
+    const artistSide = { ...artists, l1: penalties.l1Artist, l2: penalties.l2Artist };
+    sweepRows(artistSide, k, 0, matrix.rows, artistGram, scratch);
+    symmetrize(artistGram, k);
+    const users = { ...byUser, factors: ht, other: w, otherGram: artistGram };
+    const userSide = { ...users, l1: penalties.l1User, l2: penalties.l2User };
+    sweepRows(userSide, k, 0, matrix.columns, userGram, scratch);
+    symmetrize(userGram, k);
+    expected.push(objective(matrix, w, ht, k, penalties));
+  }
+
+  const seen: number[] = [];
+  const result = await factorize(
+    matrix,
+    options({
+      components: k,
+      maxIterations: 8,
+      tolerance: 0,
+      ...penalties,
+      initial: start,
+      onIteration: (progress) => void seen.push(progress.objective),
+    }),
+  );
+  assert.equal(seen.length, 8);
+  for (let i = 0; i < 8; i++) {
+    assert.ok(
+      Math.abs(seen[i] - expected[i]) <= 1e-9 * expected[i],
+      `iteration ${i + 1}: ${seen[i]} vs ${expected[i]}`,
+    );
+  }
+  assert.ok(expected[7] < expected[0], 'the reference itself descends');
+  let largest = 0;
+  let worst = 0;
+  for (let i = 0; i < w.length; i++) {
+    largest = Math.max(largest, w[i]);
+    worst = Math.max(worst, Math.abs(result.artistFactors[i] - w[i]));
+  }
+  for (let i = 0; i < ht.length; i++) {
+    worst = Math.max(worst, Math.abs(result.userFactors[i] - ht[i]));
+  }
+  assert.ok(worst <= 1e-5 * largest, `largest factor difference ${worst} (scale ${largest})`);
 });
 
 test('a warm start from a previous result converges in fewer iterations', async () => {

@@ -46,6 +46,7 @@ import * as zlib from 'node:zlib';
 import { artistSearchIndexProblem, buildArtistSearchIndex } from './artistSearch.ts';
 import type { ArtistSearchIndex } from './artistSearch.ts';
 import type { ModelArtist, ModelData, ModelMeta } from './types.ts';
+import { residentMatrices } from './wasm/kernels.ts';
 
 /** Version of the layout above, the one written. */
 export const MODEL_FORMAT_VERSION = 2;
@@ -326,13 +327,19 @@ export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
     if (problem !== undefined) fail(`has a damaged search index (${problem})`);
   }
 
+  // The scanned matrices are copied into WebAssembly memory, where the scan kernel reads them.
+  const [artistFactors, similarityEmbedding] = residentMatrices(
+    k,
+    view('artistFactors', (b, o, l) => new Float32Array(b, o, l), 4),
+    view('similarityEmbedding', (b, o, l) => new Float32Array(b, o, l), 4),
+  );
   return {
     meta: header.meta,
     artists,
     components: k,
-    artistFactors: view('artistFactors', (b, o, l) => new Float32Array(b, o, l), 4),
+    artistFactors,
     artistGram: view('artistGram', (b, o, l) => new Float64Array(b, o, l), 8),
-    similarityEmbedding: view('similarityEmbedding', (b, o, l) => new Float32Array(b, o, l), 4),
+    similarityEmbedding,
     searchIndex,
   };
 }

@@ -11,11 +11,14 @@
  * iteration updates every row of W with H fixed, then every row of H^T with W fixed; for a row w
  * of W with a = x H^T and B = H H^T, each component in turn:
  *   w_t <- max(0, w_t - ((B w)_t - a_t + l1 + l2 w_t) / (B_tt + l2))
- * (the kernel is src/model/nmfWorker.ts). X is only touched through its CSR form and that of X^T:
- * O(nnz k + (artists + users) k^2) per iteration. The objective comes for free from quantities the
- * sweeps already have: ||X||^2 - 2 tr(W^T X H^T) + tr((W^T W)(H H^T)), plus the penalties.
- * Rows are cut into chunks that the main thread and worker threads (sharing memory) take in turn;
- * chunk results are summed in chunk order, so the factors do not depend on the thread count.
+ * (src/model/nmfWorker.ts states it, src/model/wasm/hals.wat runs it). X is only touched through
+ * its CSR form and that of X^T: O(nnz k + (artists + users) k^2) per iteration. The objective
+ * comes for free from quantities the sweeps already have:
+ * ||X||^2 - 2 tr(W^T X H^T) + tr((W^T W)(H H^T)), plus the penalties.
+ * Rows are cut into chunks that the main thread and worker threads take in turn; chunk results
+ * are summed in chunk order, so the factors do not depend on the thread count. Everything a sweep
+ * touches lives in one shared WebAssembly memory, where the SIMD kernel (src/model/wasm/hals.wat)
+ * and every thread work on the one copy.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -29,7 +32,8 @@ import type {
   WorkerSetup,
   WorkerSweep,
 } from './nmfWorker.ts';
-import { WORKER_ROLE, sweepChunks, sweepScratch, symmetrize } from './nmfWorker.ts';
+import { WORKER_ROLE, productParts, sweepChunks, symmetrize } from './nmfWorker.ts';
+import { HalsKernel, SharedArena, halsScratchLength } from './wasm/kernels.ts';
 
 /** Reported after every iteration. */
 export interface NmfProgress {
@@ -87,6 +91,14 @@ export interface NmfPenalties {
  */
 const CHUNKS = 64;
 
+/**
+ * Rows of each side are cut into this many parts when forming the products a = x G, which read
+ * the other factor in blocks of PRODUCT_BLOCK_BYTES: few parts, so that each block is reused by
+ * many rows while it is in cache.
+ */
+const PRODUCT_PARTS = 4;
+const PRODUCT_BLOCK_BYTES = 4 * 1024 * 1024;
+
 /** Below this many multiply-adds per iteration a second thread costs more than it saves. */
 const THREADED_WORK = 4_000_000;
 
@@ -104,17 +116,37 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
   const { rows, columns } = matrix;
   const threads = chooseThreads(matrix, options);
 
-  // Both orientations of X, in shared memory when workers will read them.
-  const share = threads > 1;
-  const byArtist = share ? sharedCsr(matrix) : matrix;
-  const byUser = share ? sharedCsr(transposeCsr(matrix)) : transposeCsr(matrix);
+  // Both orientations of X, the factors, the Grams, the chunk results and each thread's scratch,
+  // in one shared WebAssembly memory.
+  const transposed = transposeCsr(matrix);
+  const cells = nonzeros(matrix);
+  const arena = new SharedArena(
+    SharedArena.bytesFor([
+      (rows + 1) * 4,
+      (columns + 1) * 4,
+      ...[cells, cells, cells, cells].map((count) => count * 4),
+      rows * k * 4,
+      columns * k * 4,
+      k * k * 8,
+      k * k * 8,
+      CHUNKS * k * k * 8,
+      CHUNKS * 2 * 8,
+      threads * halsScratchLength(k) * 8,
+      4,
+      Math.max(rows, columns) * k * 8,
+      Math.max(rows, columns) * 4,
+      4,
+    ]),
+  );
+  const byArtist = csrIn(arena, matrix);
+  const byUser = csrIn(arena, transposed);
 
-  const artistFactors = allocateFloat32(rows * k, share);
-  const userFactors = allocateFloat32(columns * k, share);
+  const artistFactors = arena.float32(rows * k);
+  const userFactors = arena.float32(columns * k);
   initialize(matrix, options, artistFactors, userFactors);
 
-  const artistGram = allocateFloat64(k * k, share);
-  const userGram = allocateFloat64(k * k, share);
+  const artistGram = arena.float64(k * k);
+  const userGram = arena.float64(k * k);
   userGram.set(gram(userFactors, columns, k));
 
   const sides: [SweepSide, SweepSide] = [
@@ -131,9 +163,19 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
     k,
     sides,
     chunkBounds,
-    chunkGrams: allocateFloat64(CHUNKS * k * k, share),
-    chunkTotals: allocateFloat64(CHUNKS * 2, share),
-    counter: share ? new Int32Array(new SharedArrayBuffer(4)) : new Int32Array(1),
+    chunkGrams: arena.float64(CHUNKS * k * k),
+    chunkTotals: arena.float64(CHUNKS * 2),
+    counter: arena.int32(1),
+    memory: arena.memory,
+    scratch: arena.float64(threads * halsScratchLength(k)),
+    productBounds: [
+      balancedSplit(byArtist, k, PRODUCT_PARTS),
+      balancedSplit(byUser, k, PRODUCT_PARTS),
+    ],
+    blockColumns: [blockRows(k), blockRows(k)],
+    products: arena.float64(Math.max(rows, columns) * k),
+    cursors: arena.int32(Math.max(rows, columns)),
+    productCounter: arena.int32(1),
   };
   const team = await SweepTeam.start(threads, work);
   try {
@@ -379,13 +421,14 @@ function balancedSplit(matrix: SparseMatrix, k: number, chunks: number): Int32Ar
  * chunk order.
  */
 class SweepTeam {
-  private readonly scratch;
+  /** This thread's kernel; it sweeps with scratch slot 0, worker i with slot i + 1. */
+  private readonly kernel: HalsKernel;
 
   private constructor(
     private readonly work: ChunkedSweep,
     private readonly workers: Worker[],
   ) {
-    this.scratch = sweepScratch(work.k);
+    this.kernel = new HalsKernel(work.memory);
   }
 
   /** Threads taking chunks: the workers and this one. */
@@ -401,7 +444,9 @@ class SweepTeam {
       try {
         team = new SweepTeam(work, await borrowWorkers(threads - 1));
         await Promise.all(
-          team.workers.map((worker) => request(worker, { type: 'setup', ...work })),
+          team.workers.map((worker, i) =>
+            request(worker, { type: 'setup', ...work, thread: i + 1 }),
+          ),
         );
         return team;
       } catch {
@@ -413,12 +458,20 @@ class SweepTeam {
 
   /** Sweeps every row of one side; leaves the upper triangle of the side's Gram in `gramOut`. */
   async sweep(sideIndex: 0 | 1, gramOut: Float64Array): Promise<SweepTotals> {
-    const { k, chunkGrams, chunkTotals, counter } = this.work;
+    const { k, chunkGrams, chunkTotals, counter, productCounter } = this.work;
+
+    // Every row's a = x G first, then the coordinate pass over the chunks.
+    Atomics.store(productCounter, 0, 0);
+    const products = this.workers.map((worker) =>
+      request(worker, { type: 'products', side: sideIndex }),
+    );
+    productParts(this.work, sideIndex, this.kernel);
+    await Promise.all(products);
     Atomics.store(counter, 0, 0);
     const pending = this.workers.map((worker) =>
       request(worker, { type: 'sweep', side: sideIndex }),
     );
-    sweepChunks(this.work, sideIndex, this.scratch);
+    sweepChunks(this.work, sideIndex, this.kernel, 0);
     await Promise.all(pending);
 
     const chunks = this.work.chunkBounds[sideIndex].length - 1;
@@ -513,27 +566,20 @@ function request(worker: Worker, message: WorkerSetup | WorkerSweep): Promise<un
   });
 }
 
-function sharedCsr(matrix: SparseMatrix): SparseMatrix {
-  const copy = <T extends Int32Array | Float32Array>(source: T, make: (n: number) => T): T => {
-    const target = make(source.length);
-    target.set(source);
-    return target;
-  };
+/** Rows of a float32 factor with k columns that fill PRODUCT_BLOCK_BYTES (at least 1). */
+function blockRows(k: number): number {
+  return Math.max(1, Math.floor(PRODUCT_BLOCK_BYTES / (k * 4)));
+}
+
+/** A copy of a CSR matrix in the arena. */
+function csrIn(arena: SharedArena, matrix: SparseMatrix): SparseMatrix {
   return {
     rows: matrix.rows,
     columns: matrix.columns,
-    rowPointers: copy(matrix.rowPointers, (n) => new Int32Array(new SharedArrayBuffer(n * 4))),
-    columnIndices: copy(matrix.columnIndices, (n) => new Int32Array(new SharedArrayBuffer(n * 4))),
-    values: copy(matrix.values, (n) => new Float32Array(new SharedArrayBuffer(n * 4))),
+    rowPointers: arena.copy(matrix.rowPointers),
+    columnIndices: arena.copy(matrix.columnIndices),
+    values: arena.copy(matrix.values),
   };
-}
-
-function allocateFloat32(length: number, shared: boolean): Float32Array {
-  return shared ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
-}
-
-function allocateFloat64(length: number, shared: boolean): Float64Array {
-  return shared ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
 }
 
 function traceOfProduct(a: Float64Array, b: Float64Array, k: number): number {

@@ -13,12 +13,20 @@
  * that are and stay zero cost nothing; a row more than half nonzero forms each g_t as a dot
  * product instead (k^2 per row, fewer passes over memory).
  *
- * TODO: at Last.fm 360K scale (17.5M values, k = 32) a sweep is bound by scalar arithmetic and
- * cache misses on the other factor's rows (about 11 CPU seconds per iteration); a WebAssembly SIMD
- * kernel and a cache-friendly ordering of users are the next steps if nightly retraining at that
- * size must fit in minutes.
+ * The trainer runs this pass in WebAssembly (src/model/wasm/hals.wat, SIMD), on factors in a
+ * shared WebAssembly memory; that kernel performs the same operations in the same order as
+ * `sweepRows` below and writes the same bits (test/wasmKernels.test.ts checks it), so
+ * `sweepRows` remains the readable statement of the update and the tests' reference.
+ *
+ * Each sweep first forms a = x G for every row (`productParts`: a few large parts, G read in
+ * blocks that stay in cache), then runs the coordinate pass over the chunks (`sweepChunks`).
+ *
+ * TODO: at Last.fm 360K scale (17.5M values, k = 32) an iteration takes about 2 CPU seconds
+ * (1.1 s on two threads), most of it still the product's cache misses; ordering users so that
+ * co-listened artists sit together, or float32 products, would be the next steps below 1 s.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { HalsKernel, halsScratchLength } from './wasm/kernels.ts';
 
 /** One side of the factorization as a sweep sees it. */
 export interface SweepSide {
@@ -276,30 +284,76 @@ export interface ChunkedSweep {
   chunkTotals: Float64Array;
   /** [next chunk to take]. */
   counter: Int32Array;
+  /** The shared WebAssembly memory every array above (chunkBounds aside) is a view of. */
+  memory: WebAssembly.Memory;
+  /** threads x halsScratchLength(k): each thread's kernel scratch, by thread number. */
+  scratch: Float64Array;
+  /** Part p of side s's products covers rows productBounds[s][p] .. productBounds[s][p + 1]. */
+  productBounds: [Int32Array, Int32Array];
+  /** Rows of the other factor per block when a side's products are formed (see rowProducts). */
+  blockColumns: [number, number];
+  /** max(rows, columns) x k: a = x G of every row of the side being swept. */
+  products: Float64Array;
+  /** max(rows, columns): rowProducts' cursors. */
+  cursors: Int32Array;
+  /** [next product part to take]. */
+  productCounter: Int32Array;
 }
 
-/** Takes chunks of side `sideIndex` from the shared counter until none are left. */
-export function sweepChunks(work: ChunkedSweep, sideIndex: 0 | 1, scratch: SweepScratch): void {
+/**
+ * Takes parts of side `sideIndex` from the shared product counter until none are left and forms
+ * their products a = x G (the first half of a sweep; `sweepChunks` is the second).
+ */
+export function productParts(work: ChunkedSweep, sideIndex: 0 | 1, kernel: HalsKernel): void {
+  const { k, products, cursors, productCounter } = work;
+  const bounds = work.productBounds[sideIndex];
+  const parts = bounds.length - 1;
+  const side = work.sides[sideIndex];
+  const columns = side.other.length / k;
+  const block = work.blockColumns[sideIndex];
+  for (let part = Atomics.add(productCounter, 0, 1); part < parts;
+    part = Atomics.add(productCounter, 0, 1)) {
+    kernel.rowProducts(side, k, bounds[part], bounds[part + 1], block, columns, products, cursors);
+  }
+}
+
+/**
+ * Takes chunks of side `sideIndex` from the shared counter until none are left, sweeping each
+ * with the WebAssembly kernel (the same computation as `sweepRows`) and scratch slot `thread`.
+ */
+export function sweepChunks(
+  work: ChunkedSweep,
+  sideIndex: 0 | 1,
+  kernel: HalsKernel,
+  thread: number,
+): void {
   const { k, chunkGrams, chunkTotals, counter } = work;
   const bounds = work.chunkBounds[sideIndex];
   const chunks = bounds.length - 1;
+  const length = halsScratchLength(k);
+  const scratch = work.scratch.subarray(thread * length, (thread + 1) * length);
+  const side = work.sides[sideIndex];
   for (let chunk = Atomics.add(counter, 0, 1); chunk < chunks; chunk = Atomics.add(counter, 0, 1)) {
     const gram = chunkGrams.subarray(chunk * k * k, (chunk + 1) * k * k);
-    const side = work.sides[sideIndex];
-    const totals = sweepRows(side, k, bounds[chunk], bounds[chunk + 1], gram, scratch);
-    chunkTotals[2 * chunk] = totals.sum;
-    chunkTotals[2 * chunk + 1] = totals.cross;
+    const totals = chunkTotals.subarray(2 * chunk, 2 * chunk + 2);
+    kernel.sweepRows(side, k, bounds[chunk], bounds[chunk + 1], gram, scratch, totals,
+      work.products);
   }
 }
 
 /** Sent once per factorization: everything a worker reads or writes, in shared memory. */
 export interface WorkerSetup extends ChunkedSweep {
   type: 'setup';
+  /** This worker's scratch slot (the main thread has 0). */
+  thread: number;
 }
 
-/** Sent once per half-iteration: take chunks of side 0 (artists) or 1 (users). */
+/**
+ * Sent twice per half-iteration: form products of parts, then sweep chunks, of side 0 (artists)
+ * or 1 (users).
+ */
 export interface WorkerSweep {
-  type: 'sweep';
+  type: 'products' | 'sweep';
   side: 0 | 1;
 }
 
@@ -309,17 +363,18 @@ export const WORKER_ROLE = 'nmf-sweep-worker';
 function runWorker(): void {
   const port = parentPort!;
   let setup: WorkerSetup | null = null;
-  let scratch: SweepScratch | null = null;
+  let kernel: HalsKernel | null = null;
 
   port.on('message', (message: WorkerSetup | WorkerSweep) => {
     if (message.type === 'setup') {
       setup = message;
-      scratch = sweepScratch(message.k);
+      kernel = new HalsKernel(message.memory);
       port.postMessage({ type: 'ready' });
       return;
     }
     try {
-      sweepChunks(setup!, message.side, scratch!);
+      if (message.type === 'products') productParts(setup!, message.side, kernel!);
+      else sweepChunks(setup!, message.side, kernel!, setup!.thread);
       port.postMessage({ type: 'done' });
     } catch (error) {
       port.postMessage({ type: 'failed', message: String(error) });

@@ -13,6 +13,7 @@ import { foldIn } from './foldIn.ts';
 import { lookupKey } from './lookupKey.ts';
 import { readModel } from './modelFile.ts';
 import { BM25_B, BM25_K1 } from './weighting.ts';
+import { rowDots, rowDotsSingle } from './wasm/kernels.ts';
 import type { ModelArtist, ModelData, ModelMeta, Weighting } from './types.ts';
 
 /** One answer to "who is similar to X". */
@@ -209,10 +210,10 @@ export class Recommender {
     const n = this.data.artists.length;
     const heap = new TopScores(Math.min(wanted, n));
 
-    // Cosine of unit rows is their dot product: one pass over the embedding.
-    const query = Float64Array.from(embedding.subarray(row * k, (row + 1) * k));
+    // Cosine of unit rows is their dot product: one pass over the embedding, in float32 (the
+    // similarity shown is recomputed in float64 below).
     const dots = this.scratch;
-    dotProducts(embedding, query, dots);
+    rowDotsSingle(embedding, embedding.subarray(row * k, (row + 1) * k), dots);
     dots[row] = 0;
     for (let candidate = 0; candidate < n; candidate++) {
       const score = dots[candidate] * this.shrink[candidate];
@@ -276,7 +277,7 @@ export class Recommender {
     );
     if (userFactors.every((value) => value === 0)) return [];
     const scores = this.scratch;
-    dotProducts(this.data.artistFactors, userFactors, scores);
+    rowDots(this.data.artistFactors, userFactors, scores);
 
     // Neighbour scores: cosines to the taste artists, summed, in one pass over the embedding.
     const embedding = this.data.similarityEmbedding;
@@ -285,7 +286,7 @@ export class Recommender {
       for (let c = 0; c < k; c++) tasteDirection[c] += embedding[row * k + c];
     }
     const neighbours = this.neighbourScratch;
-    dotProducts(embedding, tasteDirection, neighbours);
+    rowDots(embedding, tasteDirection, neighbours);
 
     // Blend, each side divided by its largest value.
     const blend = neighbourBlend(this.data.meta);
@@ -387,32 +388,6 @@ export function tasteWeights(
     }
     default:
       return [...weights];
-  }
-}
-
-/**
- * out[i] = rows[i] . vector for a row-major matrix with vector.length columns. Four running sums
- * and a float64 copy of the vector let V8 keep the loop tight: about twice as fast as the plain
- * loop. O(rows x columns).
- */
-function dotProducts(rows: Float32Array, vector: Float64Array, out: Float64Array): void {
-  const k = vector.length;
-  const blocked = k - (k % 4);
-  let offset = 0;
-  for (let row = 0; row < out.length; row++) {
-    let sum0 = 0;
-    let sum1 = 0;
-    let sum2 = 0;
-    let sum3 = 0;
-    let c = 0;
-    for (; c < blocked; c += 4, offset += 4) {
-      sum0 += vector[c] * rows[offset];
-      sum1 += vector[c + 1] * rows[offset + 1];
-      sum2 += vector[c + 2] * rows[offset + 2];
-      sum3 += vector[c + 3] * rows[offset + 3];
-    }
-    for (; c < k; c++, offset++) sum0 += vector[c] * rows[offset];
-    out[row] = sum0 + sum1 + sum2 + sum3;
   }
 }
 
