@@ -178,6 +178,8 @@ test('info describes the file; options and files are checked with one-line error
   assert.match(info.out, new RegExp(`Format version {2}${MODEL_FORMAT_VERSION}\n`));
   assert.match(info.out, /Artists {9}31/);
   assert.match(info.out, /Components {6}4/);
+  // A model whose header names no solver was trained before the implicit one existed.
+  assert.match(info.out, /Solver {10}frobenius/);
   const json = JSON.parse((await run(infoCommand, ['--json', '--model', modelPath])).out);
   assert.equal(json.meta.iterations, 42);
   assert.equal(json.artists, 31);

@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import type { CliCommand } from './command.ts';
 import { parseCommandLine, UsageError } from './command.ts';
 import { loadModelForCli } from './loadModel.ts';
+import type { TrainingParameters } from '../model/types.ts';
 
 const USAGE = `Usage: npm run cli -- info [--model FILE] [--json]
 
@@ -59,6 +60,7 @@ export const infoCommand: CliCommand = {
       `Components      ${recommender.data.components}`,
       `Data            ${meta.data.source}: ${meta.data.artists} artists, ${meta.data.users} ` +
         `users, ${meta.data.nonzeros} listening counts`,
+      `Solver          ${solverLine(p)}`,
       `Parameters      weighting ${p.weighting}, seed ${p.seed}, at most ${p.maxIterations} ` +
         `iterations, tolerance ${p.tolerance}, min listeners ${p.minListeners}`,
       `Penalties       artists l1 ${p.l1Artist} l2 ${p.l2Artist}; users l1 ${p.l1User} ` +
@@ -71,6 +73,15 @@ export const infoCommand: CliCommand = {
     return 0;
   },
 };
+
+/** The objective a model was trained on, as `info` names it. */
+function solverLine(parameters: TrainingParameters): string {
+  if (parameters.solver === 'implicit') {
+    return `implicit (played / not played, confidence 1 + ${parameters.confidence ?? 1} x ` +
+      'weighted count)';
+  }
+  return 'frobenius (squared error on the weighted counts)';
+}
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -27,12 +27,13 @@ import { checkCandidate, HIT_RANK } from './validateModel.ts';
 import type { CheckFigures } from './validateModel.ts';
 
 /**
- * Member weights in raw play-count equivalents, before the training weighting (BM25, K1 = 100,
- * which is near-linear below 100 and saturates above). A taste entry of weight w counts as
- * 100 w plays: at the default weight 1 that is an ordinary artist of a real listener (HetRec
- * listener-artist play counts: p25 107, median 260), and weights 10..100 approach the BM25
- * ceiling, so one member's favourites cannot outweigh a hundred listeners. A request is a passing
- * curiosity: 5 plays, 20 of them weigh one default taste entry.
+ * Member weights in raw play-count equivalents, before the training weighting (log1p, then the
+ * implicit solver's confidence 1 + log(1 + plays)). A taste entry of weight w counts as 100 w
+ * plays: at the default weight 1 that is an ordinary artist of a real listener (HetRec
+ * listener-artist play counts: p25 107, median 260; confidence 5.6 against 6.6 for the median),
+ * and the logarithm flattens larger weights (the maximum, 1,000, gives 12.5), so one member's
+ * favourites cannot outweigh many listeners. A request is a passing curiosity: 5 plays
+ * (confidence 2.8); 20 requests for an artist add up to one default taste entry.
  */
 export const DEFAULT_MEMBER_WEIGHTS: MemberWeights = { tasteWeight: 100, requestWeight: 5 };
 
