@@ -178,7 +178,7 @@ function autocompleteQuery(name: string, random: () => number): string {
  * A model with `n` artists, names from `names` (suffixed to stay unique when n is larger),
  * Zipf-like listener counts, W with ~60% zeros, its Gram, and unit-row embedding.
  */
-function syntheticModel(n: number, k: number, names: string[], seed: number): ModelData {
+export function syntheticModel(n: number, k: number, names: string[], seed: number): ModelData {
   const random = seededRandom(seed);
   const artists: ModelArtist[] = [];
   const keys = new Set<string>();
@@ -249,7 +249,7 @@ function syntheticModel(n: number, k: number, names: string[], seed: number): Mo
 }
 
 /** Artist names from a HetRec artists.dat, else 17,632 made-up names. */
-function readNames(path: string): string[] {
+export function readNames(path: string): string[] {
   if (existsSync(path)) {
     const names = readFileSync(path, 'utf8')
       .split(/\r?\n/)

@@ -9,7 +9,12 @@
  * trainer takes to come within 0.01% of the objective scikit-learn ended at, besides our own run
  * to convergence (relative change < 1e-5).
  *
- * Run: npx tsx bench/training.ts [--data DIR] [--repeats 3] [--no-sklearn]
+ * A second table times training the served model: the implicit solver (src/model/implicitNmf.ts)
+ * with DEFAULT_PARAMETERS on the same data, filtered and weighted as trainModel does, on 1 and 2
+ * threads. scikit-learn has no counterpart for that objective (confidence-weighted, every cell
+ * counted, W, H >= 0), so those rows stand alone.
+ *
+ * Run: npx tsx bench/training.ts [--data DIR] [--repeats 3] [--no-sklearn] [--implicit-only]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +25,9 @@ import { buildCsr, rowCounts, selectRows, nonzeros } from '../src/model/sparse.t
 import type { SparseMatrix } from '../src/model/sparse.ts';
 import { applyWeighting } from '../src/model/weighting.ts';
 import { factorize } from '../src/model/nmf.ts';
+import { factorizeImplicit } from '../src/model/implicitNmf.ts';
+import { readHetrec } from '../src/import/hetrec.ts';
+import { DEFAULT_PARAMETERS, filterListening } from '../src/model/train.ts';
 import { seededRandom } from '../src/model/random.ts';
 import type { NmfPenalties } from '../src/model/nmf.ts';
 import type { Weighting } from '../src/model/types.ts';
@@ -46,6 +54,8 @@ export interface BenchTrainingOptions {
   sklearn: boolean;
   seed: number;
   threads?: number;
+  /** Skip the Frobenius cases and scikit-learn: only the served model's table. */
+  implicitOnly?: boolean;
 }
 
 export interface TrainingRow {
@@ -67,6 +77,20 @@ export interface TrainingRow {
   sklearnObjective: number | null;
   /** sklearnSeconds / oursSecondsToSklearn. */
   speedup: number | null;
+}
+
+/** One thread count of the served model's training. */
+export interface ServedTrainingRow {
+  threads: number;
+  artists: number;
+  users: number;
+  nonzeros: number;
+  components: number;
+  /** Medians over the repeats: wall seconds of the factorization, CPU seconds (all threads). */
+  seconds: number;
+  cpuSeconds: number;
+  iterations: number;
+  objective: number;
 }
 
 /** Relative margin within which our objective counts as scikit-learn's. */
@@ -161,6 +185,75 @@ export async function benchTraining(
     });
   }
   return rows;
+}
+
+/**
+ * Trains the served model's factorization (DEFAULT_PARAMETERS, implicit solver) on the HetRec
+ * data read as `npm run cli -- train --data` reads it, `repeats` times on each thread count.
+ * Costs about (8 + 5) s per repeat on a 2-core machine.
+ */
+export async function benchServedTraining(
+  data: string,
+  repeats: number,
+  threadCounts: number[] = [1, 2],
+): Promise<ServedTrainingRow[]> {
+  const parameters = DEFAULT_PARAMETERS;
+  const listening = await readHetrec(data);
+  const filtered = filterListening(listening, parameters.minListeners);
+  const matrix = applyWeighting(filtered.counts, parameters.weighting);
+  const rows: ServedTrainingRow[] = [];
+  for (const threads of threadCounts) {
+    const runs: { seconds: number; cpuSeconds: number; iterations: number; objective: number }[] =
+      [];
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      const cpuBefore = cpuSeconds();
+      const result = await factorizeImplicit(matrix, {
+        components: parameters.components,
+        maxIterations: parameters.maxIterations,
+        tolerance: parameters.tolerance,
+        seed: parameters.seed,
+        alpha: parameters.confidence ?? 0,
+        l2Artist: parameters.l2Artist,
+        l2User: parameters.l2User,
+        threads,
+      });
+      runs.push({
+        seconds: result.seconds,
+        cpuSeconds: cpuSeconds() - cpuBefore,
+        iterations: result.iterations,
+        objective: result.objective,
+      });
+    }
+    rows.push({
+      threads,
+      artists: matrix.rows,
+      users: matrix.columns,
+      nonzeros: nonzeros(matrix),
+      components: parameters.components,
+      seconds: median(runs.map((run) => run.seconds)),
+      cpuSeconds: median(runs.map((run) => run.cpuSeconds)),
+      iterations: runs[0].iterations,
+      objective: runs[0].objective,
+    });
+  }
+  return rows;
+}
+
+/** The served model's rows as a markdown table. */
+export function servedTrainingTable(rows: ServedTrainingRow[]): string {
+  const lines = [
+    '| served model (implicit, k, 25 iterations max) | artists x users (nnz) | threads ' +
+      '| s (CPU s) | iterations | objective |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const row of rows) {
+    lines.push(
+      `| DEFAULT_PARAMETERS, k=${row.components} | ${row.artists} x ${row.users} ` +
+        `(${row.nonzeros}) | ${row.threads} | ${row.seconds.toFixed(2)} ` +
+        `(${row.cpuSeconds.toFixed(2)}) | ${row.iterations} | ${row.objective.toFixed(1)} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /**
@@ -326,9 +419,11 @@ function parseArguments(argv: string[]): Partial<BenchTrainingOptions> {
     else if (argv[i] === '--repeats') options.repeats = Number(argv[++i]);
     else if (argv[i] === '--no-sklearn') options.sklearn = false;
     else if (argv[i] === '--threads') options.threads = Number(argv[++i]);
+    else if (argv[i] === '--implicit-only') options.implicitOnly = true;
     else {
       console.error(
-        `Unknown argument ${argv[i]}: use --data DIR, --repeats N, --threads N, --no-sklearn`,
+        `Unknown argument ${argv[i]}: use --data DIR, --repeats N, --threads N, --no-sklearn, ` +
+          '--implicit-only',
       );
       process.exit(1);
     }
@@ -337,6 +432,11 @@ function parseArguments(argv: string[]): Partial<BenchTrainingOptions> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const rows = await benchTraining(parseArguments(process.argv.slice(2)));
-  console.log(trainingTable(rows));
+  const options = parseArguments(process.argv.slice(2));
+  if (!options.implicitOnly) console.log(trainingTable(await benchTraining(options)));
+  const served = await benchServedTraining(
+    options.data ?? DEFAULTS.data,
+    options.repeats ?? DEFAULTS.repeats,
+  );
+  console.log(`\n${servedTrainingTable(served)}`);
 }

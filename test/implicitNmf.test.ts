@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildCsr } from '../src/model/sparse.ts';
+import { buildCsr, transposeCsr } from '../src/model/sparse.ts';
+import { seededRandom } from '../src/model/random.ts';
 import type { SparseMatrix } from '../src/model/sparse.ts';
 import { factorizeImplicit, implicitObjective, RowSolver } from '../src/model/implicitNmf.ts';
 import type { ImplicitNmfOptions } from '../src/model/implicitNmf.ts';
 import { gram } from '../src/model/embedding.ts';
+import { gramRows } from '../src/model/implicitWorker.ts';
+import { ImplicitKernel, SharedArena, implicitScratchLength } from '../src/model/wasm/kernels.ts';
 import { foldIn, implicitFoldInObjective } from '../src/model/foldIn.ts';
 import { trainModel } from '../src/model/train.ts';
 import { readModel, writeModel } from '../src/model/modelFile.ts';
@@ -164,10 +167,10 @@ test('implicitObjective equals the cell-by-cell definition', () => {
   assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.abs(expected), `${actual} vs ${expected}`);
 });
 
-test('the objective never rises from one iteration to the next', () => {
+test('the objective never rises from one iteration to the next', async () => {
   const matrix = randomMatrix(40, 50, 0.15, 5);
   const objectives: number[] = [];
-  const result = factorizeImplicit(matrix, {
+  const result = await factorizeImplicit(matrix, {
     ...OPTIONS,
     sweeps: 1,
     onIteration: (progress) => {
@@ -222,10 +225,10 @@ test('the row solver reaches the constrained minimum of its row (KKT, dense grad
   assertStationary(u, denseRowGradient(W, artists, k, taste, alpha, l2, u), 1e-7);
 });
 
-test('recovers planted blocks: each user ranks their own block first', () => {
+test('recovers planted blocks: each user ranks their own block first', async () => {
   const matrix = blockMatrix(0.6, 9);
   const k = 3;
-  const result = factorizeImplicit(matrix, { ...OPTIONS, components: k, maxIterations: 60 });
+  const result = await factorizeImplicit(matrix, { ...OPTIONS, components: k, maxIterations: 60 });
   const x = dense(matrix);
   for (let user = 0; user < 36; user++) {
     const block = Math.floor(user / 12);
@@ -260,29 +263,171 @@ test('recovers planted blocks: each user ranks their own block first', () => {
   assert.ok(playedError / played < 0.25, `mean |1 - prediction| on played cells ${playedError / played}`);
 });
 
-test('same seed gives the same bytes; another seed other factors', () => {
+test('same seed gives the same bytes; another seed other factors', async () => {
   const matrix = randomMatrix(30, 40, 0.2, 13);
-  const first = factorizeImplicit(matrix, { ...OPTIONS, maxIterations: 5 });
-  const second = factorizeImplicit(matrix, { ...OPTIONS, maxIterations: 5 });
-  const other = factorizeImplicit(matrix, { ...OPTIONS, maxIterations: 5, seed: 8 });
+  const first = await factorizeImplicit(matrix, { ...OPTIONS, maxIterations: 5 });
+  const second = await factorizeImplicit(matrix, { ...OPTIONS, maxIterations: 5 });
+  const other = await factorizeImplicit(matrix, { ...OPTIONS, maxIterations: 5, seed: 8 });
   assert.deepEqual(Buffer.from(first.artistFactors.buffer), Buffer.from(second.artistFactors.buffer));
   assert.deepEqual(Buffer.from(first.userFactors.buffer), Buffer.from(second.userFactors.buffer));
   assert.notDeepEqual(Buffer.from(first.artistFactors.buffer), Buffer.from(other.artistFactors.buffer));
 });
 
-test('stops at the tolerance and rejects bad input with a readable message', () => {
+/**
+ * The trainer written out plainly, one thread, as the file header states it: the seeded start,
+ * then per iteration every user row by RowSolver (W fixed), H^T H, every artist row, W^T W.
+ */
+function referenceFactorization(matrix: SparseMatrix, options: ImplicitNmfOptions) {
+  const k = options.components;
+  const byUser = transposeCsr(matrix);
+  const next = seededRandom(options.seed);
+  const scale = Math.sqrt(0.25 / k) * 2;
+  const W = Float32Array.from({ length: matrix.rows * k }, () => scale * next());
+  const H = Float32Array.from({ length: matrix.columns * k }, () => scale * next());
+  let longest = 0;
+  for (const csr of [matrix, byUser]) {
+    for (let r = 0; r < csr.rows; r++) {
+      longest = Math.max(longest, csr.rowPointers[r + 1] - csr.rowPointers[r]);
+    }
+  }
+  const solver = new RowSolver(k, longest);
+  const sweeps = options.sweeps ?? 3;
+  const objectives: number[] = [];
+  for (let iteration = 0; iteration < options.maxIterations; iteration++) {
+    solver.updateRows(byUser, H, W, gram(W, matrix.rows, k), options.alpha, options.l2User, sweeps);
+    const userGram = gram(H, matrix.columns, k);
+    solver.updateRows(matrix, W, H, userGram, options.alpha, options.l2Artist, sweeps);
+    objectives.push(implicitObjective(matrix, W, H, k, options));
+  }
+  return { artistFactors: W, userFactors: H, objectives };
+}
+
+function bytes(array: Float32Array): Buffer {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+}
+
+test('one thread and two give the bytes of the plain single-threaded loop', async () => {
+  // Large enough for several row chunks and Gram parts on each side, with long and short rows.
+  const matrix = randomMatrix(300, 220, 0.06, 29);
+  const options: ImplicitNmfOptions = {
+    ...OPTIONS,
+    components: 24,
+    maxIterations: 4,
+    alpha: 1.5,
+    l2Artist: 0.4,
+    l2User: 0.3,
+  };
+  const expected = referenceFactorization(matrix, options);
+  for (const threads of [1, 2]) {
+    const objectives: number[] = [];
+    const result = await factorizeImplicit(matrix, {
+      ...options,
+      threads,
+      onIteration: ({ objective }) => {
+        objectives.push(objective);
+      },
+    });
+    assert.equal(result.threads, threads);
+    assert.ok(bytes(result.artistFactors).equals(bytes(expected.artistFactors)), `W, ${threads}`);
+    assert.ok(bytes(result.userFactors).equals(bytes(expected.userFactors)), `H, ${threads}`);
+    assert.deepEqual(objectives, expected.objectives);
+  }
+});
+
+test('the WebAssembly row solver and Gram rows write the bits of the plain-JS references', () => {
+  for (const k of [1, 2, 3, 7, 24]) {
+    // Rows of 0 to ~40 played cells (odd and even), factors about a third zero.
+    const matrix = randomMatrix(23, 90, 0.2, 40 + k);
+    const next = random(60 + k);
+    const factor = (length: number) =>
+      Float32Array.from({ length }, () => (next() < 1 / 3 ? 0 : next() * 0.5));
+    const startFactors = factor(matrix.rows * k);
+    const other = factor(matrix.columns * k);
+    const otherGram = gram(other, matrix.columns, k);
+    let longest = 0;
+    for (let r = 0; r < matrix.rows; r++) {
+      longest = Math.max(longest, matrix.rowPointers[r + 1] - matrix.rowPointers[r]);
+    }
+    const alpha = 0.7;
+    const l2 = 0.05;
+
+    for (const sweeps of [1, 3, 50]) {
+      const expected = Float32Array.from(startFactors);
+      new RowSolver(k, longest).updateRows(matrix, expected, other, otherGram, alpha, l2, sweeps);
+
+      const arena = new SharedArena(1 << 20);
+      const shared = {
+        rowPointers: arena.copy(matrix.rowPointers),
+        columnIndices: arena.copy(matrix.columnIndices),
+        values: arena.copy(matrix.values),
+        factors: arena.copy(startFactors),
+        other: arena.copy(other),
+        otherGram: arena.float64(k * k),
+        l2,
+      };
+      shared.otherGram.set(otherGram);
+      const kernel = new ImplicitKernel(arena.memory);
+      const scratch = arena.float64(implicitScratchLength(k, longest));
+      kernel.solveRows(shared, k, 0, 9, alpha, sweeps, scratch, longest);
+      kernel.solveRows(shared, k, 9, matrix.rows, alpha, sweeps, scratch, longest);
+      assert.ok(bytes(shared.factors).equals(bytes(expected)), `k ${k}, ${sweeps} sweeps`);
+
+      // Gram rows in two parts: the bits of gram() (and of the JS gramRows) on the upper triangle.
+      const out = arena.float64(k * k).fill(Number.NaN);
+      const middle = k >> 1;
+      kernel.gramRows(shared.factors, matrix.rows, k, 0, middle, out);
+      kernel.gramRows(shared.factors, matrix.rows, k, middle, k, out);
+      const reference = gram(expected, matrix.rows, k);
+      const plain = new Float64Array(k * k);
+      gramRows(expected, matrix.rows, k, 0, k, plain);
+      for (let t = 0; t < k; t++) {
+        for (let s = t; s < k; s++) {
+          assert.ok(Object.is(out[t * k + s], reference[t * k + s]), `Gram ${t}, ${s} at k ${k}`);
+          assert.ok(Object.is(plain[t * k + s], reference[t * k + s]));
+        }
+      }
+    }
+  }
+});
+
+test('the WebAssembly row solver refuses arrays outside its arena and rows past its scratch', () => {
+  const matrix = randomMatrix(5, 8, 0.5, 3);
+  const k = 2;
+  const arena = new SharedArena(1 << 16);
+  const side = {
+    rowPointers: arena.copy(matrix.rowPointers),
+    columnIndices: arena.copy(matrix.columnIndices),
+    values: arena.copy(matrix.values),
+    factors: arena.float32(5 * k),
+    other: arena.float32(8 * k),
+    otherGram: arena.float64(k * k),
+    l2: 0,
+  };
+  const kernel = new ImplicitKernel(arena.memory);
+  const scratch = arena.float64(implicitScratchLength(k, 8));
+  assert.throws(
+    () => kernel.solveRows({ ...side, factors: new Float32Array(5 * k) }, k, 0, 5, 1, 1,
+      scratch, 8),
+    /outside the shared arena/,
+  );
+  assert.throws(() => kernel.solveRows(side, k, 0, 6, 1, 1, scratch, 8), /out of range/);
+  assert.throws(() => kernel.solveRows(side, k, 0, 5, 1, 1, scratch, 1), /longer than/);
+});
+
+test('stops at the tolerance and rejects bad input with a readable message', async () => {
   const matrix = randomMatrix(20, 20, 0.3, 17);
-  const result = factorizeImplicit(matrix, { ...OPTIONS, maxIterations: 500, tolerance: 1e-3 });
+  const result = await factorizeImplicit(matrix, { ...OPTIONS, maxIterations: 500, tolerance: 1e-3 });
   assert.ok(result.converged);
   assert.ok(result.iterations < 500);
 
-  assert.throws(() => factorizeImplicit(matrix, { ...OPTIONS, components: 0 }), /components/);
-  assert.throws(() => factorizeImplicit(matrix, { ...OPTIONS, alpha: -1 }), /alpha/);
-  assert.throws(() => factorizeImplicit(matrix, { ...OPTIONS, sweeps: 0 }), /sweeps/);
+  await assert.rejects(factorizeImplicit(matrix, { ...OPTIONS, components: 0 }), /components/);
+  await assert.rejects(factorizeImplicit(matrix, { ...OPTIONS, alpha: -1 }), /alpha/);
+  await assert.rejects(factorizeImplicit(matrix, { ...OPTIONS, sweeps: 0 }), /sweeps/);
+  await assert.rejects(factorizeImplicit(matrix, { ...OPTIONS, threads: 0 }), /threads/);
   const empty = buildCsr(0, 3, [], [], []);
-  assert.throws(() => factorizeImplicit(empty, OPTIONS), /empty/);
+  await assert.rejects(factorizeImplicit(empty, OPTIONS), /empty/);
   const negative = buildCsr(2, 2, [0], [1], [-1]);
-  assert.throws(() => factorizeImplicit(negative, OPTIONS), /bad value/);
+  await assert.rejects(factorizeImplicit(negative, OPTIONS), /bad value/);
 });
 
 /** The block data as listening data, for trainModel. */

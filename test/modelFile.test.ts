@@ -18,6 +18,7 @@ import {
   servingModelPath,
 } from '../src/model/modelPaths.ts';
 import { ArtistSearch, buildArtistSearchIndex } from '../src/model/artistSearch.ts';
+import { gram } from '../src/model/embedding.ts';
 import { Recommender } from '../src/model/recommender.ts';
 import type { ModelData } from '../src/model/types.ts';
 import { tinyModel } from './support/tinyModel.ts';
@@ -201,9 +202,15 @@ test('decoding refuses headers whose counts disagree with the sections', () => {
   );
   refuses(
     withHeader(bytes, (h) => {
-      h.sections[2].byteLength -= 1;
+      h.sections.find((entry: { name: string }) => entry.name === 'latin1Strings').byteLength -= 1;
     }),
-    /fields|offset/,
+    /fields/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.artistFactorEncoding = 'zipped';
+    }),
+    /unknown artist factor encoding "zipped"/,
   );
   refuses(
     withHeader(bytes, (h) => {
@@ -369,5 +376,240 @@ test('a stored search index naming rows that do not exist is refused', () => {
         /forged\.nmf: has a damaged search index/.test(error.message),
       name,
     );
+  }
+});
+
+/**
+ * tinyModel with the entries of W under `cutoff` set to 0 but those at `keep`, as a
+ * non-negative factorization leaves them, and its Gram and unit rows to match. With the default
+ * cutoff (half of W zero), the model stored in fixtures/model-v2.nmf by the version 2 writer.
+ */
+function sparseTinyModel(cutoff = 0.07, keep: number[] = []): ModelData {
+  const model = tinyModel();
+  const k = model.components;
+  const n = model.artists.length;
+  model.artistFactors = model.artistFactors.map((value, i) =>
+    value < cutoff && !keep.includes(i) ? 0 : value,
+  );
+  model.artistGram = gram(model.artistFactors, n, k);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let c = 0; c < k; c++) norm += model.artistFactors[i * k + c] ** 2;
+    norm = Math.sqrt(norm);
+    for (let c = 0; c < k; c++) {
+      model.similarityEmbedding[i * k + c] = model.artistFactors[i * k + c] / norm;
+    }
+  }
+  return model;
+}
+
+/** The bytes of a typed array, to compare floats bit for bit (-0 and NaN included). */
+function bitsOf(array: ArrayBufferView): Buffer {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+}
+
+function headerOf(bytes: Buffer): any {
+  return JSON.parse(bytes.toString('utf8', 16, 16 + bytes.readUInt32LE(12)));
+}
+
+/** Rewrites a file's checksum after a forged change to its body. */
+function withChecksum(bytes: Buffer): Buffer {
+  const end = bytes.length - 4;
+  bytes.writeUInt32LE(crc32(bytes.subarray(0, end)), end);
+  return bytes;
+}
+
+/** Same similar-artist lists and recommendations from both, for every artist of `a`. */
+function assertSameAnswers(a: Recommender, b: Recommender): void {
+  const artists = a.data.artists;
+  for (const [row, artist] of artists.entries()) {
+    assert.deepEqual(a.similarArtists(artist, 10), b.similarArtists(artist, 10), artist.name);
+    const taste = [
+      { artistKey: artist.key, weight: 3 },
+      { artistKey: artists[(row * 7 + 3) % artists.length].key, weight: 1 },
+    ];
+    assert.deepEqual(a.recommend(taste, 10), b.recommend(taste, 10), artist.name);
+  }
+}
+
+test('W is stored sparse when that is smaller, dense otherwise, and reads back bit for bit', () => {
+  const dense = tinyModel();
+  const denseBytes = encodeModel(dense);
+  assert.equal(headerOf(denseBytes).artistFactorEncoding, 'dense');
+  assertSameModel(decodeModel(denseBytes), dense);
+
+  // One cross-loading, in row 0: three quarters of W are zero.
+  const sparse = sparseTinyModel(0.1, [1]);
+  // Entries of W whose bits are not +0 are stored, so -0, a subnormal and a NaN (in place of
+  // three rows' loadings on their cluster) come back exactly.
+  sparse.artistFactors[4] = -0;
+  sparse.artistFactors[8] = 1e-45;
+  new Uint32Array(sparse.artistFactors.buffer)[20] = 0x7fc00123;
+  const sparseBytes = encodeModel(sparse);
+  const header = headerOf(sparseBytes);
+  assert.equal(header.artistFactorEncoding, 'sparse');
+  const sectionNames = header.sections.map((section: { name: string }) => section.name);
+  assert.ok(!sectionNames.includes('artistFactors'));
+  const values = header.sections.find((s: { name: string }) => s.name === 'artistFactorValues');
+  const stored = new Uint32Array(sparse.artistFactors.buffer).filter((bits) => bits !== 0);
+  assert.equal(values.byteLength, 4 * stored.length);
+  const factorBytes = (h: any) =>
+    h.sections
+      .filter((s: { name: string }) => s.name.startsWith('artistFactor'))
+      .reduce((total: number, s: { byteLength: number }) => total + s.byteLength, 0);
+  assert.ok(factorBytes(header) < 4 * sparse.artistFactors.length);
+
+  const decoded = decodeModel(sparseBytes);
+  assert.ok(bitsOf(decoded.artistFactors).equals(bitsOf(sparse.artistFactors)));
+  assert.ok(bitsOf(decoded.similarityEmbedding).equals(bitsOf(sparse.similarityEmbedding)));
+  assert.ok(bitsOf(decoded.artistGram).equals(bitsOf(sparse.artistGram)));
+  assert.ok(Object.is(decoded.artistFactors[4], -0));
+  assert.deepEqual(decoded.artists, sparse.artists);
+  for (const section of header.sections) assert.equal(section.offset % 16, 0, section.name);
+});
+
+test(
+  'readModel (read in pieces straight into WebAssembly memory) equals decodeModel',
+  withTempDir(async (dir) => {
+    // About 370 artists with W sparse, so that the file spans several read pieces.
+    const model = sparseTinyModel(0.1, [1]);
+    const copies = 12;
+    const n = model.artists.length;
+    const k = model.components;
+    const big: ModelData = {
+      ...model,
+      artists: Array.from({ length: copies * n }, (_, i) => {
+        const artist = model.artists[i % n];
+        const suffix = i < n ? '' : ` ${Math.floor(i / n)}`;
+        return { ...artist, id: i + 1, name: artist.name + suffix, key: artist.key + suffix };
+      }),
+      artistFactors: new Float32Array(copies * n * k),
+      similarityEmbedding: new Float32Array(copies * n * k),
+    };
+    for (let c = 0; c < copies; c++) {
+      big.artistFactors.set(model.artistFactors, c * n * k);
+      big.similarityEmbedding.set(model.similarityEmbedding, c * n * k);
+    }
+    const path = join(dir, 'big.nmf');
+    await writeModel(path, big);
+    assert.equal(headerOf(readFileSync(path)).artistFactorEncoding, 'sparse');
+    const fromFile = readModel(path);
+    const fromBytes = decodeModel(readFileSync(path));
+    assert.ok(readFileSync(path).length > 262_144);
+    assert.ok(bitsOf(fromFile.artistFactors).equals(bitsOf(big.artistFactors)));
+    assert.ok(bitsOf(fromFile.similarityEmbedding).equals(bitsOf(big.similarityEmbedding)));
+    assert.deepEqual(fromFile.artists, big.artists);
+    assert.deepEqual(fromFile.artists, fromBytes.artists);
+    assert.deepEqual(fromFile.searchIndex, fromBytes.searchIndex);
+
+    // A flipped bit anywhere, or a cut, is refused by readModel too.
+    const bytes = readFileSync(path);
+    for (const position of [bytes.length - 10, Math.floor(bytes.length / 2), 300_000]) {
+      const corrupt = Buffer.from(bytes);
+      corrupt[position] ^= 0x01;
+      writeFileSync(path, corrupt);
+      assert.throws(() => readModel(path), /big\.nmf: is corrupt \(checksum mismatch\)/);
+    }
+    for (const length of [12, 100, bytes.length - 4, bytes.length - 1]) {
+      writeFileSync(path, bytes.subarray(0, length));
+      assert.throws(() => readModel(path), /big\.nmf: is .*(truncated|too short)/, `${length}`);
+    }
+  }),
+);
+
+test('damaged sparse artist factors are refused with a clear message', () => {
+  const bytes = encodeModel(sparseTinyModel(0.1, [1]));
+  const header = headerOf(bytes);
+  const section = (name: string) =>
+    header.sections.find((entry: { name: string }) => entry.name === name);
+  const refuses = (buffer: Buffer, pattern: RegExp) =>
+    assert.throws(
+      () => decodeModel(buffer, 'sparse.nmf'),
+      (error: Error) =>
+        error instanceof ModelFileError &&
+        error.message.startsWith('sparse.nmf: ') &&
+        pattern.test(error.message),
+    );
+
+  const counts = section('artistFactorCounts').offset;
+  const more = Buffer.from(bytes);
+  more.writeUInt16LE(bytes.readUInt16LE(counts) + 1, counts);
+  refuses(withChecksum(more), /damaged sparse artist factors \(row \d+ has column/);
+  const lastCount = counts + 2 * (header.artists - 1);
+  const fewer = Buffer.from(bytes);
+  fewer.writeUInt16LE(bytes.readUInt16LE(lastCount) - 1, lastCount);
+  refuses(withChecksum(fewer), /damaged sparse artist factors \(1 entries belong to no row\)/);
+
+  // The first row with two entries: its second column made equal to its first, then too wide.
+  let row = 0;
+  let start = 0;
+  while (bytes.readUInt16LE(counts + 2 * row) < 2) start += bytes.readUInt16LE(counts + 2 * row++);
+  const columns = section('artistFactorColumns').offset + start;
+  const unordered = Buffer.from(bytes);
+  unordered[columns + 1] = unordered[columns];
+  refuses(withChecksum(unordered), new RegExp(`row ${row} has column \\d out of order or past 4`));
+  const wide = Buffer.from(bytes);
+  wide[columns + 1] = 4;
+  refuses(withChecksum(wide), new RegExp(`row ${row} has column 4 out of order or past 4`));
+
+  refuses(
+    withHeader(bytes, (h) => {
+      h.sections.find((entry: { name: string }) => entry.name === 'artistFactorValues')
+        .byteLength -= 4;
+    }),
+    /sparse artist factors hold \d+ bytes of columns and \d+ bytes of values/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.artistFactorEncoding = 'dense';
+    }),
+    /has no "artistFactors" section/,
+  );
+  refuses(bytes.subarray(0, bytes.length - 40), /truncated/);
+});
+
+test('a version 2 file is still read, and answers as the same model written as version 3', () => {
+  const path = join(import.meta.dirname, 'fixtures', 'model-v2.nmf');
+  const old = readModel(path);
+  assert.equal(old.meta.formatVersion, 2);
+  assert.ok(old.searchIndex !== undefined);
+  const expected = sparseTinyModel();
+  assert.deepEqual(old.artists, expected.artists);
+  assert.ok(bitsOf(old.artistFactors).equals(bitsOf(expected.artistFactors)));
+  assert.ok(bitsOf(old.artistGram).equals(bitsOf(expected.artistGram)));
+  assert.ok(bitsOf(old.similarityEmbedding).equals(bitsOf(expected.similarityEmbedding)));
+
+  const rewritten = encodeModel(old);
+  const current = decodeModel(rewritten);
+  assert.equal(current.meta.formatVersion, MODEL_FORMAT_VERSION);
+  assertSameAnswers(new Recommender(old), new Recommender(current));
+  for (const query of ['ra', 'metalica', 'lady', '東方']) {
+    assert.deepEqual(
+      new Recommender(old).autocomplete(query, 5),
+      new Recommender(current).autocomplete(query, 5),
+    );
+  }
+});
+
+test('the shipped model rewritten in the current version keeps every bit and every answer', () => {
+  const shipped = readModel(DEFAULT_MODEL_PATH);
+  const rewritten = decodeModel(encodeModel(shipped));
+  assert.ok(bitsOf(rewritten.artistFactors).equals(bitsOf(shipped.artistFactors)));
+  assert.ok(bitsOf(rewritten.artistGram).equals(bitsOf(shipped.artistGram)));
+  assert.ok(bitsOf(rewritten.similarityEmbedding).equals(bitsOf(shipped.similarityEmbedding)));
+  assert.deepEqual(rewritten.artists, shipped.artists);
+
+  // Answers for a spread of artists (all 6,958 would take a few seconds).
+  const a = new Recommender(shipped);
+  const b = new Recommender(rewritten);
+  const artists = shipped.artists;
+  for (let row = 0; row < artists.length; row += 97) {
+    const artist = artists[row];
+    assert.deepEqual(a.similarArtists(artist, 10), b.similarArtists(artist, 10), artist.name);
+    const taste = [
+      { artistKey: artist.key, weight: 5 },
+      { artistKey: artists[(row * 31 + 11) % artists.length].key, weight: 2 },
+    ];
+    assert.deepEqual(a.recommend(taste, 10), b.recommend(taste, 10), artist.name);
   }
 });

@@ -1,41 +1,70 @@
 /**
  * The trained-model file (`*.nmf`): one binary file that loads in milliseconds.
  *
- * Layout (all integers and floats little-endian; every section starts at a multiple of 8):
+ * Layout of version 3 (all integers and floats little-endian; every section starts at a multiple
+ * of 16, padding is zero bytes):
  *
  * | bytes | content |
  * | --- | --- |
  * | 8 | magic `NMFMUSIC` |
  * | 4 | u32 format version (`MODEL_FORMAT_VERSION`) |
  * | 4 | u32 header length H |
- * | H | JSON header: `{ meta, components, artists, sections: [{ name, offset, byteLength }] }` |
+ * | H | JSON header, padded with spaces: `{ meta, components, artists, artistFactorEncoding, |
+ * | | sections: [{ name, offset, byteLength }] }`; the encoding is `dense` or `sparse` |
  * | ... | `artistIds` Float64 x artists |
  * | ... | `listeners` Uint32 x artists |
- * | ... | `strings` UTF-8: per artist `name \0 key \0 url \0 tags joined by \u001f \0` |
- * | ... | `artistFactors` Float32 x artists x components (row-major) |
+ * | ... | `stringEncodings` Uint8 x artists: bit f (field f of name, key, url, tags joined by |
+ * | | `\u001f`) set when the field is stored in `utf8Strings`, bit 4 + f when it is empty |
+ * | | (stored nowhere); else the field is in `latin1Strings` |
+ * | ... | `latin1Strings` Latin-1, `utf8Strings` UTF-8: the non-empty fields in artist order, |
+ * | | then field order, each followed by `\0` |
+ * | ... | W (artists x components) when `dense`: `artistFactors` Float32, row-major |
+ * | ... | W when `sparse`: `artistFactorCounts` Uint16 x artists (stored entries per row), |
+ * | | `artistFactorColumns` (Uint8 when components <= 256, else Uint16) and |
+ * | | `artistFactorValues` Float32, one per stored entry, rows in order, columns increasing |
  * | ... | `artistGram` Float64 x components x components |
  * | ... | `similarityEmbedding` Float32 x artists x components |
- * | ... | the artist search index (ArtistSearchIndex, src/model/artistSearch.ts), version 2 on: |
+ * | ... | the artist search index (ArtistSearchIndex, src/model/artistSearch.ts): |
  * | | `searchByPopularity`, `searchByKey` Int32 x artists; `searchBucketNames` UTF-8, names |
  * | | each followed by `\0`; `searchKeyBucketStarts`, `searchKeyBucketRows`, |
  * | | `searchWordBucketStarts`, `searchWordBucketPairs`, `searchTrigramStarts`, |
  * | | `searchTrigramRows` Int32 |
  * | 4 | u32 CRC-32 of every byte before it |
  *
- * Reading builds typed-array views straight on the file's bytes (one copy only when the buffer
- * is misaligned), so no float is parsed one by one. A `null` url is stored as an empty string and
- * read back as `null`; the separators `\0` and `\u001f` inside names or tags are replaced by
- * U+FFFD on writing, since no real artist name contains them.
+ * Sparse W stores every entry whose float32 bits are not all zero (so -0 and any NaN survive);
+ * the writer picks it when it takes at most half the bytes of dense W (SPARSE_SHARE). A
+ * non-negative factorization leaves most of W at exactly 0 (84% of the shipped model's): sparse
+ * W there takes a fifth of the bytes and makes the file 4.3 MB smaller.
  *
- * Version 2 added the search index, so that a load builds nothing: at 160,000 artists building
- * it took half a second, storing it costs about 4 MB. Version 1 files are still read; their
- * index is built on loading.
+ * The embedding Z is stored, not derived on load from W and the k x k transform that made it
+ * (src/model/embedding.ts): deriving it costs O(stored entries of W x k), measured at about
+ * 210 ms for 160,000 x 32 and 100 ms for the shipped 6,958 x 192, twice the whole load budget,
+ * where reading and checking its stored bytes costs about 10 ms; and the factors a v2 file holds
+ * do not give the transform back.
+ *
+ * Loading reads the file in 256 KiB pieces straight into a block of WebAssembly memory
+ * (residentRoom, src/model/wasm/kernels.ts), checksumming each piece while it is in cache; W and
+ * Z are then scanned where they lie (sparse W is expanded into the same block), and every other
+ * array is a typed view on that block, so nothing is parsed one value at a time and no matrix is
+ * copied. A `null` url is stored as an empty string and read back as `null`; the separators `\0`
+ * and `\u001f` inside names or tags are replaced by U+FFFD on writing, since no real artist name
+ * contains them.
+ *
+ * The text fields are split by encoding because a Latin-1 section decodes to one-byte strings
+ * (half the memory, and about half the decoding time at 160,000 artists) where a single UTF-8
+ * section with a few non-Latin-1 names decodes every field to two-byte strings.
+ *
+ * Earlier versions, still read: version 1 had no search index (it is built on loading, half a
+ * second at 160,000 artists); version 2 added it. Both align sections to 8 bytes, store W dense,
+ * have no `artistFactorEncoding`, and hold all text in one `strings` section of UTF-8: per
+ * artist `name \0 key \0 url \0 tags joined by \u001f \0`.
  */
 import {
   closeSync,
+  fstatSync,
   fsyncSync,
   openSync,
-  readFileSync,
+  readSync,
   renameSync,
   unlinkSync,
   writeSync,
@@ -46,12 +75,12 @@ import * as zlib from 'node:zlib';
 import { artistSearchIndexProblem, buildArtistSearchIndex } from './artistSearch.ts';
 import type { ArtistSearchIndex } from './artistSearch.ts';
 import type { ModelArtist, ModelData, ModelMeta } from './types.ts';
-import { residentMatrices } from './wasm/kernels.ts';
+import { residentRoom } from './wasm/kernels.ts';
 
 /** Version of the layout above, the one written. */
-export const MODEL_FORMAT_VERSION = 2;
+export const MODEL_FORMAT_VERSION = 3;
 /** Versions read; any other is refused. */
-const READABLE_VERSIONS = [1, 2];
+const READABLE_VERSIONS = [1, 2, 3];
 
 /** A model file that cannot be read or written; the message names the file and the problem. */
 export class ModelFileError extends Error {
@@ -61,17 +90,35 @@ export class ModelFileError extends Error {
 const MAGIC = Buffer.from('NMFMUSIC', 'ascii');
 const PREAMBLE_BYTES = MAGIC.length + 8;
 const CHECKSUM_BYTES = 4;
+/** Bytes read (and checksummed) at a time: small enough to stay in cache between the two. */
+const READ_CHUNK_BYTES = 1 << 18;
 const FIELD_SEPARATOR = '\u0000';
 const TAG_SEPARATOR = '\u001f';
 const SEPARATORS = /[\u0000\u001f]/g;
-const VERSION_1_SECTIONS = [
-  'artistIds',
-  'listeners',
-  'strings',
-  'artistFactors',
-  'artistGram',
-  'similarityEmbedding',
+/** The tags of every artist without any: one shared frozen array, not one per artist. */
+const NO_TAGS: string[] = Object.freeze([]) as unknown as string[];
+/**
+ * W is stored sparse when that takes at most this share of its dense bytes: expanding it on load
+ * costs more than reading the bytes it saves until then (measured at 160,000 x 32 with 60%
+ * zeros: sparse 52% of the bytes, load about 20 ms slower than dense).
+ */
+const SPARSE_SHARE = 0.5;
+/** Sparse W keeps its per-row counts in Uint16: wider rows are always stored dense. */
+const MAX_SPARSE_COMPONENTS = 65_535;
+/** Artist sections of versions 1 and 2; version 3 has STRING_SECTIONS instead of `strings`. */
+const ARTIST_SECTIONS = ['artistIds', 'listeners', 'strings'] as const;
+const STRING_SECTIONS = ['stringEncodings', 'latin1Strings', 'utf8Strings'] as const;
+/** Bit 4 + f of an artist's string encoding: its field f is empty and stored nowhere. */
+const EMPTY_FIELD = 1 << 4;
+/** Characters that Latin-1 encodes, one byte each. */
+const LATIN1 = /^[\u0000-\u00ff]*$/;
+const DENSE_FACTOR_SECTIONS = ['artistFactors'] as const;
+const SPARSE_FACTOR_SECTIONS = [
+  'artistFactorCounts',
+  'artistFactorColumns',
+  'artistFactorValues',
 ] as const;
+const EMBEDDING_SECTIONS = ['artistGram', 'similarityEmbedding'] as const;
 const SEARCH_SECTIONS = [
   'searchByPopularity',
   'searchByKey',
@@ -83,9 +130,17 @@ const SEARCH_SECTIONS = [
   'searchTrigramStarts',
   'searchTrigramRows',
 ] as const;
-const SECTION_NAMES = [...VERSION_1_SECTIONS, ...SEARCH_SECTIONS] as const;
 
-type SectionName = (typeof SECTION_NAMES)[number];
+type SectionName =
+  | (typeof ARTIST_SECTIONS)[number]
+  | (typeof STRING_SECTIONS)[number]
+  | (typeof DENSE_FACTOR_SECTIONS)[number]
+  | (typeof SPARSE_FACTOR_SECTIONS)[number]
+  | (typeof EMBEDDING_SECTIONS)[number]
+  | (typeof SEARCH_SECTIONS)[number];
+
+/** How W is stored (version 3 on; earlier files are dense). */
+type FactorEncoding = 'dense' | 'sparse';
 
 interface Section {
   name: SectionName;
@@ -97,12 +152,35 @@ interface Header {
   meta: ModelMeta;
   components: number;
   artists: number;
+  artistFactorEncoding?: FactorEncoding;
   sections: Section[];
 }
 
+/** A checked header and section table: where everything is, before any body byte is trusted. */
+interface Layout {
+  version: number;
+  header: Header;
+  sections: Map<SectionName, Section>;
+  encoding: FactorEncoding;
+  /** Bytes per sparse column index: 1 or 2. */
+  columnBytes: number;
+  /** Offset of the checksum: the end of the last section, padding included. */
+  bodyEnd: number;
+}
+
+/** The sections of a file of this version and W encoding, in file order. */
+function sectionNamesOf(version: number, encoding: FactorEncoding): readonly SectionName[] {
+  return [
+    ...(version >= 3 ? ['artistIds', 'listeners', ...STRING_SECTIONS] as const : ARTIST_SECTIONS),
+    ...(encoding === 'sparse' ? SPARSE_FACTOR_SECTIONS : DENSE_FACTOR_SECTIONS),
+    ...EMBEDDING_SECTIONS,
+    ...(version >= 2 ? SEARCH_SECTIONS : []),
+  ];
+}
+
 /**
- * Serialises a model into the layout above. Validates the array sizes first (throws
- * ModelFileError). O(file size).
+ * Serialises a model into the layout above, W dense or sparse, whichever is smaller. Validates
+ * the array sizes first (throws ModelFileError). O(file size).
  */
 export function encodeModel(model: ModelData): Buffer {
   requireLittleEndian();
@@ -110,23 +188,35 @@ export function encodeModel(model: ModelData): Buffer {
   const n = model.artists.length;
   const k = model.components;
 
-  // Per-artist columns.
+  // Per-artist columns; each text field goes to the Latin-1 list when it fits there.
   const artistIds = new Float64Array(n);
   const listeners = new Uint32Array(n);
-  const strings: string[] = [];
+  const stringEncodings = new Uint8Array(n);
+  const latin1: string[] = [];
+  const utf8: string[] = [];
   for (let i = 0; i < n; i++) {
     const artist = model.artists[i];
     artistIds[i] = artist.id;
     listeners[i] = artist.listeners;
-    strings.push(
+    const fields = [
       clean(artist.name),
       clean(artist.key),
       clean(artist.url ?? ''),
       artist.tags.map(clean).join(TAG_SEPARATOR),
-    );
+    ];
+    for (const [field, text] of fields.entries()) {
+      if (text.length === 0) {
+        stringEncodings[i] |= EMPTY_FIELD << field;
+      } else if (LATIN1.test(text)) {
+        latin1.push(text);
+      } else {
+        utf8.push(text);
+        stringEncodings[i] |= 1 << field;
+      }
+    }
   }
-  strings.push('');
-  const stringBytes = Buffer.from(strings.join(FIELD_SEPARATOR), 'utf8');
+  latin1.push('');
+  utf8.push('');
 
   // The search index over the keys as they will be read back.
   const keysChange = model.artists.some((artist) => clean(artist.key) !== artist.key);
@@ -140,11 +230,21 @@ export function encodeModel(model: ModelData): Buffer {
     throw new ModelFileError(`model to encode: search index: ${indexProblem}`);
   }
 
-  const payloads: Record<SectionName, Uint8Array> = {
+  const sparse = sparseRows(model.artistFactors, n, k);
+  const encoding: FactorEncoding = sparse === undefined ? 'dense' : 'sparse';
+  const payloads: Partial<Record<SectionName, Uint8Array>> = {
     artistIds: bytesOf(artistIds),
     listeners: bytesOf(listeners),
-    strings: stringBytes,
-    artistFactors: bytesOf(model.artistFactors),
+    stringEncodings,
+    latin1Strings: Buffer.from(latin1.join(FIELD_SEPARATOR), 'latin1'),
+    utf8Strings: Buffer.from(utf8.join(FIELD_SEPARATOR), 'utf8'),
+    ...(sparse === undefined
+      ? { artistFactors: bytesOf(model.artistFactors) }
+      : {
+          artistFactorCounts: bytesOf(sparse.counts),
+          artistFactorColumns: bytesOf(sparse.columns),
+          artistFactorValues: bytesOf(sparse.values),
+        }),
     artistGram: bytesOf(model.artistGram),
     similarityEmbedding: bytesOf(model.similarityEmbedding),
     searchByPopularity: bytesOf(index.byPopularity),
@@ -163,16 +263,23 @@ export function encodeModel(model: ModelData): Buffer {
 
   // The header holds the section offsets, which depend on the header's own length: lay the
   // sections out with a header padded to a fixed width that is certainly large enough.
+  const names = sectionNamesOf(MODEL_FORMAT_VERSION, encoding);
   const meta: ModelMeta = { ...model.meta, formatVersion: MODEL_FORMAT_VERSION };
   const draft = JSON.stringify({ meta, components: k, artists: n, sections: [] });
-  const headerCapacity = align8(Buffer.byteLength(draft, 'utf8') + 128 * SECTION_NAMES.length);
-  let offset = align8(PREAMBLE_BYTES + headerCapacity);
+  const headerCapacity = align16(Buffer.byteLength(draft, 'utf8') + 128 * (names.length + 1));
+  let offset = PREAMBLE_BYTES + headerCapacity;
   const sections: Section[] = [];
-  for (const name of SECTION_NAMES) {
-    sections.push({ name, offset, byteLength: payloads[name].byteLength });
-    offset = align8(offset + payloads[name].byteLength);
+  for (const name of names) {
+    sections.push({ name, offset, byteLength: payloads[name]!.byteLength });
+    offset = align16(offset + payloads[name]!.byteLength);
   }
-  const header: Header = { meta, components: k, artists: n, sections };
+  const header: Header = {
+    meta,
+    components: k,
+    artists: n,
+    artistFactorEncoding: encoding,
+    sections,
+  };
   const headerJson = Buffer.from(JSON.stringify(header), 'utf8');
   if (headerJson.length > headerCapacity) {
     throw new ModelFileError('model to encode: header grew past its reserved size');
@@ -186,62 +293,179 @@ export function encodeModel(model: ModelData): Buffer {
   buffer.writeUInt32LE(MODEL_FORMAT_VERSION, MAGIC.length);
   buffer.writeUInt32LE(headerCapacity, MAGIC.length + 4);
   headerBytes.copy(buffer, PREAMBLE_BYTES);
-  for (const section of sections) buffer.set(payloads[section.name], section.offset);
+  for (const section of sections) buffer.set(payloads[section.name]!, section.offset);
   buffer.writeUInt32LE(crc32(buffer.subarray(0, offset)), offset);
   return buffer;
 }
 
 /**
+ * W as per-row counts, column indexes and values of its entries whose bits are not zero, when
+ * that takes at most SPARSE_SHARE of W dense; else undefined. O(artists x components).
+ */
+function sparseRows(
+  factors: Float32Array,
+  n: number,
+  k: number,
+): { counts: Uint16Array; columns: Uint8Array | Uint16Array; values: Float32Array } | undefined {
+  if (k > MAX_SPARSE_COMPONENTS) return undefined;
+  const bits = new Uint32Array(factors.buffer, factors.byteOffset, factors.length);
+  let stored = 0;
+  for (let i = 0; i < bits.length; i++) if (bits[i] !== 0) stored++;
+  const columnBytes = k <= 256 ? 1 : 2;
+  const sparseBytes = align16(2 * n) + align16(columnBytes * stored) + align16(4 * stored);
+  if (sparseBytes > SPARSE_SHARE * align16(4 * n * k)) return undefined;
+
+  const counts = new Uint16Array(n);
+  const columns = columnBytes === 1 ? new Uint8Array(stored) : new Uint16Array(stored);
+  const values = new Float32Array(stored);
+  const valueBits = new Uint32Array(values.buffer);
+  let next = 0;
+  for (let row = 0; row < n; row++) {
+    const base = row * k;
+    const start = next;
+    for (let column = 0; column < k; column++) {
+      const value = bits[base + column];
+      if (value === 0) continue;
+      columns[next] = column;
+      valueBits[next] = value;
+      next++;
+    }
+    counts[row] = next - start;
+  }
+  return { counts, columns, values };
+}
+
+/**
  * Parses and validates a model file's bytes. `name` is used in error messages. Refuses a wrong
  * magic, another format version, truncation, a checksum mismatch and inconsistent sizes with a
- * ModelFileError. O(file size) for the checksum plus O(artists) for the artist records.
+ * ModelFileError. Copies the bytes once into WebAssembly memory (readModel reads a file there
+ * directly). O(file size) for the copy and checksum plus O(artists) for the artist records.
  */
 export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
   requireLittleEndian();
-  const fail = (problem: string): never => {
+  const fail = failureFor(name);
+  const layout = parseLayout(buffer, buffer.length, fail);
+  const room = roomFor(layout, buffer.length);
+  room.set(buffer);
+  return decodeBody(layout, room, crc32(room.subarray(0, layout.bodyEnd)), fail);
+}
+
+/**
+ * Reads and validates a model file (see decodeModel): the header first, then the whole file in
+ * READ_CHUNK_BYTES pieces straight into WebAssembly memory, each piece checksummed as it
+ * arrives. Synchronous: meant for start-up and for swapping in a retrained model. Throws
+ * ModelFileError, also for a missing or unreadable file. O(file size).
+ */
+export function readModel(path: string): ModelData {
+  requireLittleEndian();
+  const fail = failureFor(path);
+  let descriptor: number | undefined;
+  try {
+    descriptor = openSync(path, 'r');
+    const fileLength = fstatSync(descriptor).size;
+
+    // Preamble and header, to learn how large a block the model needs.
+    const preamble = readAt(descriptor, Buffer.alloc(Math.min(fileLength, PREAMBLE_BYTES)), 0);
+    const headerLength =
+      preamble.length === PREAMBLE_BYTES ? preamble.readUInt32LE(MAGIC.length + 4) : 0;
+    const head =
+      PREAMBLE_BYTES + headerLength + CHECKSUM_BYTES <= fileLength
+        ? readAt(descriptor, Buffer.alloc(PREAMBLE_BYTES + headerLength), 0)
+        : preamble;
+    const layout = parseLayout(head, fileLength, fail);
+
+    // The file into the block, checksummed piece by piece while each piece is in cache.
+    const room = roomFor(layout, fileLength);
+    let checksum = 0;
+    for (let offset = 0; offset < fileLength; offset += READ_CHUNK_BYTES) {
+      const piece = readAt(
+        descriptor,
+        room.subarray(offset, Math.min(fileLength, offset + READ_CHUNK_BYTES)),
+        offset,
+      );
+      if (offset < layout.bodyEnd) {
+        checksum = crc32(piece.subarray(0, layout.bodyEnd - offset), checksum);
+      }
+    }
+    return decodeBody(layout, room, checksum, fail);
+  } catch (error) {
+    if (error instanceof ModelFileError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem = code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? error})`;
+    throw new ModelFileError(`${path}: ${problem}`);
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
+  }
+}
+
+/** Fills `into` from the file at `position`; a file that ends early is an EIO error. */
+function readAt<T extends Uint8Array>(descriptor: number, into: T, position: number): T {
+  let filled = 0;
+  while (filled < into.length) {
+    const bytes = readSync(descriptor, into, filled, into.length - filled, position + filled);
+    if (bytes === 0) throw Object.assign(new Error('file shrank while reading'), { code: 'EIO' });
+    filled += bytes;
+  }
+  return into;
+}
+
+function failureFor(name: string): (problem: string) => never {
+  return (problem) => {
     throw new ModelFileError(`${name}: ${problem}`);
   };
+}
 
+/**
+ * Checks the preamble, header and section table. `head` holds at least the file's first
+ * PREAMBLE_BYTES + header length bytes whenever the file is long enough for them; `fileLength`
+ * is the whole file's. Nothing of the body is read.
+ */
+function parseLayout(head: Buffer, fileLength: number, fail: (problem: string) => never): Layout {
   // Preamble.
-  if (buffer.length < PREAMBLE_BYTES + CHECKSUM_BYTES) {
-    fail(`is ${buffer.length} bytes, too short to be a model file`);
+  if (fileLength < PREAMBLE_BYTES + CHECKSUM_BYTES) {
+    fail(`is ${fileLength} bytes, too short to be a model file`);
   }
-  if (!buffer.subarray(0, MAGIC.length).equals(MAGIC)) {
+  if (!head.subarray(0, MAGIC.length).equals(MAGIC)) {
     fail('is not a model file (wrong magic bytes; expected "NMFMUSIC")');
   }
-  const version = buffer.readUInt32LE(MAGIC.length);
+  const version = head.readUInt32LE(MAGIC.length);
   if (!READABLE_VERSIONS.includes(version)) {
     fail(
       `has format version ${version}; this program reads versions ` +
-        `${READABLE_VERSIONS.join(' and ')}`,
+        `${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS.at(-1)}`,
     );
   }
-  const sectionNames = version === 1 ? VERSION_1_SECTIONS : SECTION_NAMES;
-  const headerLength = buffer.readUInt32LE(MAGIC.length + 4);
-  if (PREAMBLE_BYTES + headerLength + CHECKSUM_BYTES > buffer.length) {
-    fail(`is truncated (header of ${headerLength} bytes does not fit in ${buffer.length})`);
+  const headerLength = head.readUInt32LE(MAGIC.length + 4);
+  if (PREAMBLE_BYTES + headerLength + CHECKSUM_BYTES > fileLength) {
+    fail(`is truncated (header of ${headerLength} bytes does not fit in ${fileLength})`);
   }
 
   // Header.
   const header = parseHeader(
-    buffer.toString('utf8', PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength),
+    head.toString('utf8', PREAMBLE_BYTES, PREAMBLE_BYTES + headerLength),
+    version,
     fail,
   );
   const { components: k, artists: n } = header;
+  const encoding = header.artistFactorEncoding ?? 'dense';
+  const columnBytes = k <= 256 ? 1 : 2;
 
-  // Section table: every section present, in order, sized as the counts say.
+  // Section table: every section present, in order, aligned, sized as the counts say.
   const expected: Partial<Record<SectionName, number>> = {
     artistIds: n * 8,
     listeners: n * 4,
+    stringEncodings: n,
     artistFactors: n * k * 4,
+    artistFactorCounts: n * 2,
     artistGram: k * k * 8,
     similarityEmbedding: n * k * 4,
     searchByPopularity: n * 4,
     searchByKey: n * 4,
   };
+  const alignment = version >= 3 ? 16 : 8;
   const byName = new Map(header.sections.map((s) => [s.name, s]));
-  let bodyEnd = align8(PREAMBLE_BYTES + headerLength);
-  for (const sectionName of sectionNames) {
+  let bodyEnd = PREAMBLE_BYTES + headerLength;
+  for (const sectionName of sectionNamesOf(version, encoding)) {
     const section = byName.get(sectionName) ?? fail(`has no "${sectionName}" section`);
     const size = expected[sectionName];
     if (size !== undefined && section.byteLength !== size) {
@@ -252,65 +476,95 @@ export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
         fail(`section "${sectionName}" is ${section.byteLength} bytes, not whole Int32 values`);
       }
     }
-    if (section.offset % 8 !== 0 || section.offset < bodyEnd) {
+    if (section.offset % alignment !== 0 || section.offset < bodyEnd) {
       fail(`section "${sectionName}" has a bad offset ${section.offset}`);
     }
-    bodyEnd = align8(section.offset + section.byteLength);
+    bodyEnd = alignUp(section.offset + section.byteLength, alignment);
   }
-  if (bodyEnd + CHECKSUM_BYTES > buffer.length) {
-    fail(`is truncated (${buffer.length} bytes, the header describes ${bodyEnd + 4})`);
+  if (encoding === 'sparse') {
+    const columns = byName.get('artistFactorColumns')!.byteLength;
+    const values = byName.get('artistFactorValues')!.byteLength;
+    if (columns % columnBytes !== 0 || values % 4 !== 0 || columns / columnBytes !== values / 4) {
+      fail(
+        `sparse artist factors hold ${columns} bytes of columns and ${values} bytes of values, ` +
+          `expected ${columnBytes} and 4 bytes per entry`,
+      );
+    }
+    if (values / 4 > n * k) fail(`sparse artist factors hold more than ${n} x ${k} entries`);
   }
-  if (bodyEnd + CHECKSUM_BYTES < buffer.length) {
-    fail(`has ${buffer.length - bodyEnd - CHECKSUM_BYTES} unexpected bytes after its data`);
+  if (bodyEnd + CHECKSUM_BYTES > fileLength) {
+    fail(`is truncated (${fileLength} bytes, the header describes ${bodyEnd + 4})`);
   }
+  if (bodyEnd + CHECKSUM_BYTES < fileLength) {
+    fail(`has ${fileLength - bodyEnd - CHECKSUM_BYTES} unexpected bytes after its data`);
+  }
+  return { version, header, sections: byName, encoding, columnBytes, bodyEnd };
+}
+
+/**
+ * A new WebAssembly block for a file of this layout: the file's bytes at offset 0, then room for
+ * W dense when the file stores it sparse.
+ */
+function roomFor(layout: Layout, fileLength: number): Uint8Array {
+  const { artists: n, components: k } = layout.header;
+  const expanded = layout.encoding === 'sparse' ? n * k * 4 : 0;
+  return residentRoom(align16(fileLength) + expanded, n, k);
+}
+
+/**
+ * The model in `room` (the file at offset 0, see roomFor), after comparing `checksum`, the CRC-32
+ * of its body, with the stored one. O(artists + stored entries of W).
+ */
+function decodeBody(
+  layout: Layout,
+  room: Uint8Array,
+  checksum: number,
+  fail: (problem: string) => never,
+): ModelData {
+  const { header, sections, bodyEnd } = layout;
+  const { components: k, artists: n } = header;
+  const bytes = Buffer.from(room.buffer, room.byteOffset, room.byteLength);
 
   // Checksum before trusting any byte of the body.
-  const stored = buffer.readUInt32LE(bodyEnd);
-  const actual = crc32(buffer.subarray(0, bodyEnd));
-  if (stored !== actual) fail('is corrupt (checksum mismatch)');
+  if (bytes.readUInt32LE(bodyEnd) !== checksum) fail('is corrupt (checksum mismatch)');
 
-  const view = <T>(
-    sectionName: SectionName,
-    make: (b: ArrayBuffer, o: number, l: number) => T,
-    bytesPerElement: number,
-  ): T => {
-    const { offset, byteLength } = byName.get(sectionName)!;
-    return typedView(buffer, offset, byteLength, bytesPerElement, make);
+  // Sections are aligned in the file and the file at offset 0 of the room: views, no copies.
+  type Typed<T> = new (buffer: ArrayBuffer, byteOffset: number, length: number) => T;
+  const view = <T>(sectionName: SectionName, Type: Typed<T> & { BYTES_PER_ELEMENT: number }) => {
+    const { offset, byteLength } = sections.get(sectionName)!;
+    const buffer = room.buffer as ArrayBuffer;
+    return new Type(buffer, room.byteOffset + offset, byteLength / Type.BYTES_PER_ELEMENT);
+  };
+  const text = (sectionName: SectionName, encoding: 'utf8' | 'latin1' = 'utf8') => {
+    const { offset, byteLength } = sections.get(sectionName)!;
+    return bytes.toString(encoding, offset, offset + byteLength);
   };
 
   // Artists.
-  const artistIds = view('artistIds', (b, o, l) => new Float64Array(b, o, l), 8);
-  const listeners = view('listeners', (b, o, l) => new Uint32Array(b, o, l), 4);
-  const strings = byName.get('strings')!;
-  const fields = buffer
-    .toString('utf8', strings.offset, strings.offset + strings.byteLength)
-    .split(FIELD_SEPARATOR);
-  if (fields.length !== 4 * n + 1 || fields[4 * n] !== '') {
-    fail(`artist records hold ${fields.length - 1} fields, expected ${4 * n}`);
-  }
-  const artists: ModelArtist[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const url = fields[4 * i + 2];
-    const tags = fields[4 * i + 3];
-    artists[i] = {
-      id: artistIds[i],
-      name: fields[4 * i],
-      key: fields[4 * i + 1],
-      listeners: listeners[i],
-      tags: tags.length === 0 ? [] : tags.split(TAG_SEPARATOR),
-      url: url.length === 0 ? null : url,
-    };
-  }
+  const artists =
+    layout.version >= 3
+      ? readArtists(
+          view('artistIds', Float64Array),
+          view('listeners', Uint32Array),
+          view('stringEncodings', Uint8Array),
+          text('latin1Strings', 'latin1').split(FIELD_SEPARATOR),
+          text('utf8Strings').split(FIELD_SEPARATOR),
+          fail,
+        )
+      : readArtists(
+          view('artistIds', Float64Array),
+          view('listeners', Uint32Array),
+          new Uint8Array(n),
+          text('strings').split(FIELD_SEPARATOR),
+          [''],
+          fail,
+        );
 
   // The search index (version 2 on), checked like everything else before it is served.
   let searchIndex: ArtistSearchIndex | undefined;
-  if (version >= 2) {
-    const rows = (sectionName: SectionName) =>
-      view(sectionName, (b, o, l) => new Int32Array(b, o, l), 4);
-    const names = byName.get('searchBucketNames')!;
-    const bucketNames = buffer
-      .toString('utf8', names.offset, names.offset + names.byteLength)
-      .split(FIELD_SEPARATOR);
+  if (layout.version >= 2) {
+    const rows = (sectionName: SectionName) => view(sectionName, Int32Array);
+    const bucketNames = text('searchBucketNames').split(FIELD_SEPARATOR);
     if (bucketNames.pop() !== '') fail('search index bucket names are not terminated');
     searchIndex = {
       byPopularity: rows('searchByPopularity'),
@@ -327,37 +581,109 @@ export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
     if (problem !== undefined) fail(`has a damaged search index (${problem})`);
   }
 
-  // The scanned matrices are copied into WebAssembly memory, where the scan kernel reads them.
-  const [artistFactors, similarityEmbedding] = residentMatrices(
-    k,
-    view('artistFactors', (b, o, l) => new Float32Array(b, o, l), 4),
-    view('similarityEmbedding', (b, o, l) => new Float32Array(b, o, l), 4),
-  );
+  // W where the scan kernel reads it: in place, or expanded after the file.
+  let artistFactors: Float32Array;
+  if (layout.encoding === 'dense') {
+    artistFactors = view('artistFactors', Float32Array);
+  } else {
+    const expandedAt = room.byteOffset + align16(bodyEnd + CHECKSUM_BYTES);
+    artistFactors = new Float32Array(room.buffer, expandedAt, n * k);
+    const problem = expandRows(
+      view('artistFactorCounts', Uint16Array),
+      layout.columnBytes === 1
+        ? view('artistFactorColumns', Uint8Array)
+        : view('artistFactorColumns', Uint16Array),
+      view('artistFactorValues', Uint32Array),
+      k,
+      new Uint32Array(artistFactors.buffer, artistFactors.byteOffset, artistFactors.length),
+    );
+    if (problem !== undefined) fail(`has damaged sparse artist factors (${problem})`);
+  }
+
   return {
     meta: header.meta,
     artists,
     components: k,
     artistFactors,
-    artistGram: view('artistGram', (b, o, l) => new Float64Array(b, o, l), 8),
-    similarityEmbedding,
+    artistGram: view('artistGram', Float64Array),
+    similarityEmbedding: view('similarityEmbedding', Float32Array),
     searchIndex,
   };
 }
 
 /**
- * Reads and validates a model file (see decodeModel). Synchronous: meant for start-up and for
- * swapping in a retrained model. Throws ModelFileError, also for a missing or unreadable file.
+ * The artist records from their columns: field f (name, key, url, tags) of artist i is empty
+ * when bit 4 + f of `encodings[i]` is set, else the next unused one of `utf8` when bit f is set,
+ * else of `latin1`; both lists end with an empty string. O(artists).
  */
-export function readModel(path: string): ModelData {
-  let buffer: Buffer;
-  try {
-    buffer = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const problem = code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? error})`;
-    throw new ModelFileError(`${path}: ${problem}`);
+function readArtists(
+  ids: Float64Array,
+  listeners: Uint32Array,
+  encodings: Uint8Array,
+  latin1: string[],
+  utf8: string[],
+  fail: (problem: string) => never,
+): ModelArtist[] {
+  const n = ids.length;
+  let narrow = 0;
+  let wide = 0;
+  const next = (encoding: number, field: number): string => {
+    if ((encoding >> field) & EMPTY_FIELD) return '';
+    return (encoding >> field) & 1 ? utf8[wide++] : latin1[narrow++];
+  };
+  const artists: ModelArtist[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const encoding = encodings[i];
+    const name = next(encoding, 0);
+    const key = next(encoding, 1);
+    const url = next(encoding, 2);
+    const tags = next(encoding, 3);
+    if (tags === undefined) break;
+    artists[i] = {
+      id: ids[i],
+      name,
+      key,
+      listeners: listeners[i],
+      tags: tags.length === 0 ? NO_TAGS : tags.split(TAG_SEPARATOR),
+      url: url.length === 0 ? null : url,
+    };
   }
-  return decodeModel(buffer, path);
+  const fields = latin1.length + utf8.length - 2;
+  if (narrow !== latin1.length - 1 || wide !== utf8.length - 1 || latin1.at(-1) !== '' ||
+    utf8.at(-1) !== '') {
+    fail(`artist records hold ${fields} fields, expected ${4 * n}`);
+  }
+  return artists;
+}
+
+/**
+ * Writes the stored entries of sparse W into `into` (zeroed, rows x k), as bits so that every
+ * value comes back exactly; a problem when counts, columns and values disagree. O(entries).
+ */
+function expandRows(
+  counts: Uint16Array,
+  columns: Uint8Array | Uint16Array,
+  valueBits: Uint32Array,
+  k: number,
+  into: Uint32Array,
+): string | undefined {
+  let next = 0;
+  for (let row = 0; row < counts.length; row++) {
+    const end = next + counts[row];
+    if (end > valueBits.length) return `row ${row} runs past the ${valueBits.length} entries`;
+    const base = row * k;
+    let previous = -1;
+    for (; next < end; next++) {
+      const column = columns[next];
+      if (column <= previous || column >= k) {
+        return `row ${row} has column ${column} out of order or past ${k}`;
+      }
+      previous = column;
+      into[base + column] = valueBits[next];
+    }
+  }
+  if (next !== valueBits.length) return `${valueBits.length - next} entries belong to no row`;
+  return undefined;
 }
 
 /**
@@ -423,7 +749,7 @@ function checkShapes(model: ModelData, name: string): void {
   if (problems.length > 0) throw new ModelFileError(`${name}: ${problems.join('; ')}`);
 }
 
-function parseHeader(text: string, fail: (problem: string) => never): Header {
+function parseHeader(text: string, version: number, fail: (problem: string) => never): Header {
   let header: Header;
   try {
     header = JSON.parse(text) as Header;
@@ -447,6 +773,14 @@ function parseHeader(text: string, fail: (problem: string) => never): Header {
   if (!(Number.isFinite(l1) && l1 >= 0 && Number.isFinite(l2) && l2 >= 0)) {
     fail(`header has bad fold-in penalties ${JSON.stringify(header.meta.foldIn)}`);
   }
+  if (version >= 3) {
+    const encoding = header.artistFactorEncoding;
+    if (encoding !== 'dense' && encoding !== 'sparse') {
+      fail(`header has an unknown artist factor encoding ${JSON.stringify(encoding)}`);
+    }
+  } else if (header.artistFactorEncoding !== undefined) {
+    fail(`header of a version ${version} file names an artist factor encoding`);
+  }
   if (!Array.isArray(header.sections)) fail('header has no section table');
   for (const section of header.sections) {
     if (!isCount(section?.offset) || !isCount(section?.byteLength)) {
@@ -465,24 +799,7 @@ function parseHeader(text: string, fail: (problem: string) => never): Header {
   return header;
 }
 
-/** A typed array over `buffer[offset, offset + byteLength)`, copied once only if misaligned. */
-function typedView<T>(
-  buffer: Buffer,
-  offset: number,
-  byteLength: number,
-  bytesPerElement: number,
-  make: (b: ArrayBuffer, o: number, l: number) => T,
-): T {
-  const start = buffer.byteOffset + offset;
-  if (start % bytesPerElement === 0) {
-    return make(buffer.buffer as ArrayBuffer, start, byteLength / bytesPerElement);
-  }
-  const copy = new ArrayBuffer(byteLength);
-  new Uint8Array(copy).set(buffer.subarray(offset, offset + byteLength));
-  return make(copy, 0, byteLength / bytesPerElement);
-}
-
-function bytesOf(array: Float32Array | Float64Array | Uint32Array | Int32Array): Uint8Array {
+function bytesOf(array: ArrayBufferView): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 
@@ -490,8 +807,12 @@ function clean(text: string): string {
   return text.replace(SEPARATORS, '\ufffd');
 }
 
-function align8(value: number): number {
-  return Math.ceil(value / 8) * 8;
+function alignUp(value: number, alignment: number): number {
+  return Math.ceil(value / alignment) * alignment;
+}
+
+function align16(value: number): number {
+  return alignUp(value, 16);
 }
 
 function requireLittleEndian(): void {
@@ -501,11 +822,12 @@ function requireLittleEndian(): void {
 }
 
 // node:zlib has crc32 from Node 20.15; older versions use the table-driven version below.
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+// Both continue from `previous`, the CRC-32 of the bytes before `data` (0 for none).
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, previous?: number) => number }).crc32;
 let crcTable: Uint32Array | undefined;
 
-function crc32(data: Uint8Array): number {
-  if (nativeCrc32 !== undefined) return nativeCrc32(data) >>> 0;
+function crc32(data: Uint8Array, previous = 0): number {
+  if (nativeCrc32 !== undefined) return nativeCrc32(data, previous) >>> 0;
   if (crcTable === undefined) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -514,7 +836,7 @@ function crc32(data: Uint8Array): number {
       crcTable[n] = c >>> 0;
     }
   }
-  let crc = 0xffffffff;
+  let crc = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }

@@ -42,12 +42,17 @@ class ScanBlock {
   readonly rowDotsSingle: RowDotsExport;
   private next = 0;
 
+  /** `roomBytes` free bytes at offset 0 of the block (see residentRoom); empty by default. */
+  readonly room: Uint8Array;
+
   constructor(
     readonly rows: number,
     readonly columns: number,
     matrices: number,
+    roomBytes = 0,
   ) {
     const bytes =
+      roundUp(roomBytes) +
       matrices * roundUp(rows * columns * 4) +
       roundUp(columns * 8) +
       roundUp(columns * 4) +
@@ -57,6 +62,7 @@ class ScanBlock {
     const instance = new WebAssembly.Instance(scanModule, { env: { memory: this.memory } });
     this.rowDots = instance.exports.rowDots as RowDotsExport;
     this.rowDotsSingle = instance.exports.rowDotsSingle as RowDotsExport;
+    this.room = new Uint8Array(this.memory.buffer, this.allocate(roomBytes), roomBytes);
     this.vector = this.float64(columns);
     this.vectorSingle = this.float32(columns);
     this.out = this.float64(rows);
@@ -103,7 +109,20 @@ export function residentMatrices(columns: number, ...matrices: Float32Array[]): 
   });
 }
 
-/** True when `matrix` lives in WebAssembly memory placed by `residentMatrices`. */
+/**
+ * A new block of WebAssembly memory with `bytes` zeroed bytes of room at its offset 0, for a
+ * decoder to read a model file into and expand matrices in: a Float32Array over the room (at a
+ * multiple of 4, 16 is fastest) holding a row-major matrix of `columns` columns and at most
+ * `rows` rows then scans in place with `rowDots`, like a matrix of `residentMatrices`. The
+ * block is freed with the last view on it. Cost: the allocation, O(bytes).
+ */
+export function residentRoom(bytes: number, rows: number, columns: number): Uint8Array {
+  const block = new ScanBlock(Math.max(0, rows), Math.max(1, Math.floor(columns)), 0, bytes);
+  blockOfBuffer.set(block.memory.buffer, block);
+  return block.room;
+}
+
+/** True when `matrix` lives in WebAssembly memory placed by `residentMatrices` or `residentRoom`. */
 export function isResident(matrix: Float32Array): boolean {
   return blockOfBuffer.has(matrix.buffer);
 }
@@ -416,5 +435,145 @@ export class HalsKernel {
       totals.byteOffset,
       products === undefined ? 0 : products.byteOffset,
     );
+  }
+}
+
+const implicitModule = new WebAssembly.Module(
+  readFileSync(new URL('./implicit.wasm', import.meta.url)),
+);
+
+/** Float64 slots of one thread's scratch for `ImplicitKernel.solveRows`. */
+export function implicitScratchLength(k: number, maxEntries: number): number {
+  const entries = Math.max(1, maxEntries);
+  return k * entries + 4 * entries + 3 * k;
+}
+
+/** The arrays of one half-step of the implicit trainer, all views of the same shared arena. */
+export interface ImplicitKernelSide {
+  rowPointers: Int32Array;
+  columnIndices: Int32Array;
+  values: Float32Array;
+  factors: Float32Array;
+  other: Float32Array;
+  otherGram: Float64Array;
+  l2: number;
+}
+
+type SolveRowsExport = (
+  rowPointers: number,
+  columnIndices: number,
+  values: number,
+  factors: number,
+  other: number,
+  otherGram: number,
+  k: number,
+  start: number,
+  end: number,
+  alpha: number,
+  l2: number,
+  sweeps: number,
+  scratch: number,
+  maxEntries: number,
+) => void;
+
+type GramRowsExport = (
+  factors: number,
+  rows: number,
+  k: number,
+  from: number,
+  to: number,
+  out: number,
+) => void;
+
+/**
+ * The implicit trainer's kernels of src/model/wasm/implicit.wat, instantiated on a shared
+ * arena's memory (one instance per thread): row updates bit-identical to `RowSolver.updateRows`
+ * of src/model/implicitNmf.ts, and Gram rows bit-identical to `gramRows` of implicitWorker.ts.
+ */
+export class ImplicitKernel {
+  private readonly solveRowsExport: SolveRowsExport;
+  private readonly gramRowsExport: GramRowsExport;
+  private readonly bytes: number;
+
+  constructor(memory: WebAssembly.Memory) {
+    const instance = new WebAssembly.Instance(implicitModule, { env: { memory } });
+    this.solveRowsExport = instance.exports.solveRows as SolveRowsExport;
+    this.gramRowsExport = instance.exports.gramRows as GramRowsExport;
+    this.bytes = memory.buffer.byteLength;
+  }
+
+  /**
+   * Updates rows [start, end) of side.factors, each by `sweeps` coordinate sweeps (fewer once a
+   * sweep moves nothing), given side.other and its Gram side.otherGram, which must be exactly
+   * symmetric (as `gram` of src/model/embedding.ts makes it). `scratch` holds
+   * implicitScratchLength(k, maxEntries) values, maxEntries at least the longest row; it is this
+   * thread's own. Cost O(sweeps (nnz(rows) k + rows k^2)) at worst.
+   */
+  solveRows(
+    side: ImplicitKernelSide,
+    k: number,
+    start: number,
+    end: number,
+    alpha: number,
+    sweeps: number,
+    scratch: Float64Array,
+    maxEntries: number,
+  ): void {
+    this.checkArena([side.rowPointers, side.columnIndices, side.values, side.factors, side.other,
+      side.otherGram, scratch]);
+    if (!(0 <= start && start <= end && end * k <= side.factors.length)) {
+      throw new RangeError(`ImplicitKernel.solveRows: rows ${start}..${end} out of range`);
+    }
+    if (side.otherGram.length < k * k || scratch.length < implicitScratchLength(k, maxEntries)) {
+      throw new RangeError('ImplicitKernel.solveRows: Gram or scratch too short');
+    }
+    for (let r = start; r < end; r++) {
+      if (side.rowPointers[r + 1] - side.rowPointers[r] > maxEntries) {
+        throw new RangeError(`ImplicitKernel.solveRows: row ${r} is longer than maxEntries`);
+      }
+    }
+    this.solveRowsExport(
+      side.rowPointers.byteOffset,
+      side.columnIndices.byteOffset,
+      side.values.byteOffset,
+      side.factors.byteOffset,
+      side.other.byteOffset,
+      side.otherGram.byteOffset,
+      k,
+      start,
+      end,
+      alpha,
+      side.l2,
+      sweeps,
+      scratch.byteOffset,
+      Math.max(1, maxEntries),
+    );
+  }
+
+  /**
+   * Rows [from, to) of the upper triangle of F^T F for F = `factors` (rows x k) into `out`
+   * (k x k, those rows zeroed first). Cost O(rows x entries of those rows).
+   */
+  gramRows(
+    factors: Float32Array,
+    rows: number,
+    k: number,
+    from: number,
+    to: number,
+    out: Float64Array,
+  ): void {
+    this.checkArena([factors, out]);
+    if (!(0 <= from && from <= to && to <= k && rows * k <= factors.length && out.length >= k * k)) {
+      throw new RangeError('ImplicitKernel.gramRows: shapes out of range');
+    }
+    this.gramRowsExport(factors.byteOffset, rows, k, from, to, out.byteOffset);
+  }
+
+  private checkArena(arrays: ArrayBufferView[]): void {
+    for (const array of arrays) {
+      if (array.buffer.byteLength !== this.bytes) {
+        throw new RangeError('ImplicitKernel: an array lies outside the shared arena');
+      }
+    }
   }
 }
