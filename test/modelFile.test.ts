@@ -192,7 +192,7 @@ test('decoding refuses headers whose counts disagree with the sections', () => {
     withHeader(bytes, (h) => {
       h.sections.pop();
     }),
-    /has no "searchTrigramRows" section/,
+    /has no "neighbourRows" section/,
   );
   refuses(
     withHeader(bytes, (h) => {

@@ -6,6 +6,7 @@ import type { CliCommand } from './command.ts';
 import { parseCommandLine, UsageError } from './command.ts';
 import { loadModelForCli } from './loadModel.ts';
 import type { TrainingParameters } from '../model/types.ts';
+import type { Recommender } from '../model/recommender.ts';
 
 const USAGE = `Usage: npm run cli -- info [--model FILE] [--json]
 
@@ -68,6 +69,7 @@ export const infoCommand: CliCommand = {
       `Training        objective ${meta.objective}, ${meta.iterations} iterations, ` +
         `${meta.trainingSeconds.toFixed(1)} s`,
       `Most listened   ${mostListened.join(', ')}`,
+      `Similar lists   ${neighbourLine(recommender)}`,
     ];
     console.log(lines.join('\n'));
     return 0;
@@ -98,4 +100,11 @@ function parseOptions(argv: string[]) {
       model: { type: 'string' },
     },
   });
+}
+
+/** How many `/similar` lists the file stores, and how long each is. */
+function neighbourLine(recommender: Recommender): string {
+  const lists = recommender.data.neighbourLists;
+  if (lists === undefined) return 'none stored: ranked when asked';
+  return `stored for the ${lists.artists.length} most listened artists, ${lists.width} each`;
 }

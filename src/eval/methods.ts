@@ -76,7 +76,7 @@ export function originalPipelineMethod(seed: number): EvaluationMethod {
         tolerance: ORIGINAL_SKLEARN.tolerance,
         minListeners: 1,
         ...originalPenalties(countPlayedArtists(train), countActiveUsers(train)),
-      });
+      }, { neighbourListArtists: 0 });
       const rows = modelRows(train, model);
       const listeners = rowCounts(train.counts);
       return factorCosineRanker(model.artistFactors, model.components, rows, listeners);
@@ -98,7 +98,8 @@ export function projectMethod(
   return {
     name,
     fit: async (train) => {
-      const model = await trainModel(train, parameters, { foldIn: foldInPenalties, threads });
+      const model = await trainModel(train, parameters,
+        { foldIn: foldInPenalties, threads, neighbourListArtists: 0 });
       return recommenderRanker(train, model);
     },
   };

@@ -1,7 +1,7 @@
 /**
  * The trained-model file (`*.nmf`): one binary file that loads in milliseconds.
  *
- * Layout of version 3 (all integers and floats little-endian; every section starts at a multiple
+ * Layout of version 4 (all integers and floats little-endian; every section starts at a multiple
  * of 16, padding is zero bytes):
  *
  * | bytes | content |
@@ -10,7 +10,8 @@
  * | 4 | u32 format version (`MODEL_FORMAT_VERSION`) |
  * | 4 | u32 header length H |
  * | H | JSON header, padded with spaces: `{ meta, components, artists, artistFactorEncoding, |
- * | | sections: [{ name, offset, byteLength }] }`; the encoding is `dense` or `sparse` |
+ * | | neighbourWidth, sections: [{ name, offset, byteLength }] }`; the encoding is `dense` |
+ * | | or `sparse`, `neighbourWidth` the length of each stored `/similar` list (0: none) |
  * | ... | `artistIds` Float64 x artists |
  * | ... | `listeners` Uint32 x artists |
  * | ... | `stringEncodings` Uint8 x artists: bit f (field f of name, key, url, tags joined by |
@@ -29,6 +30,8 @@
  * | | each followed by `\0`; `searchKeyBucketStarts`, `searchKeyBucketRows`, |
  * | | `searchWordBucketStarts`, `searchWordBucketPairs`, `searchTrigramStarts`, |
  * | | `searchTrigramRows` Int32 |
+ * | ... | `neighbourArtists` Int32 x lists (artist rows), `neighbourRows` Int32 x lists x |
+ * | | `neighbourWidth`: each list's neighbour rows best first, -1 after the last (NeighbourLists) |
  * | 4 | u32 CRC-32 of every byte before it |
  *
  * Sparse W stores every entry whose float32 bits are not all zero (so -0 and any NaN survive);
@@ -54,7 +57,8 @@
  * (half the memory, and about half the decoding time at 160,000 artists) where a single UTF-8
  * section with a few non-Latin-1 names decodes every field to two-byte strings.
  *
- * Earlier versions, still read: version 1 had no search index (it is built on loading, half a
+ * Earlier versions, still read: version 3 had no neighbour lists (every `/similar` is then
+ * ranked when asked); version 1 had no search index (it is built on loading, half a
  * second at 160,000 artists); version 2 added it. Both align sections to 8 bytes, store W dense,
  * have no `artistFactorEncoding`, and hold all text in one `strings` section of UTF-8: per
  * artist `name \0 key \0 url \0 tags joined by \u001f \0`.
@@ -74,13 +78,13 @@ import { endianness } from 'node:os';
 import * as zlib from 'node:zlib';
 import { artistSearchIndexProblem, buildArtistSearchIndex } from './artistSearch.ts';
 import type { ArtistSearchIndex } from './artistSearch.ts';
-import type { ModelArtist, ModelData, ModelMeta } from './types.ts';
+import type { ModelArtist, ModelData, ModelMeta, NeighbourLists } from './types.ts';
 import { residentRoom } from './wasm/kernels.ts';
 
 /** Version of the layout above, the one written. */
-export const MODEL_FORMAT_VERSION = 3;
+export const MODEL_FORMAT_VERSION = 4;
 /** Versions read; any other is refused. */
-const READABLE_VERSIONS = [1, 2, 3];
+const READABLE_VERSIONS = [1, 2, 3, 4];
 
 /** A model file that cannot be read or written; the message names the file and the problem. */
 export class ModelFileError extends Error {
@@ -130,6 +134,7 @@ const SEARCH_SECTIONS = [
   'searchTrigramStarts',
   'searchTrigramRows',
 ] as const;
+const NEIGHBOUR_SECTIONS = ['neighbourArtists', 'neighbourRows'] as const;
 
 type SectionName =
   | (typeof ARTIST_SECTIONS)[number]
@@ -137,7 +142,8 @@ type SectionName =
   | (typeof DENSE_FACTOR_SECTIONS)[number]
   | (typeof SPARSE_FACTOR_SECTIONS)[number]
   | (typeof EMBEDDING_SECTIONS)[number]
-  | (typeof SEARCH_SECTIONS)[number];
+  | (typeof SEARCH_SECTIONS)[number]
+  | (typeof NEIGHBOUR_SECTIONS)[number];
 
 /** How W is stored (version 3 on; earlier files are dense). */
 type FactorEncoding = 'dense' | 'sparse';
@@ -153,6 +159,8 @@ interface Header {
   components: number;
   artists: number;
   artistFactorEncoding?: FactorEncoding;
+  /** Neighbours per stored `/similar` list (version 4 on; 0 when the file stores none). */
+  neighbourWidth?: number;
   sections: Section[];
 }
 
@@ -175,6 +183,7 @@ function sectionNamesOf(version: number, encoding: FactorEncoding): readonly Sec
     ...(encoding === 'sparse' ? SPARSE_FACTOR_SECTIONS : DENSE_FACTOR_SECTIONS),
     ...EMBEDDING_SECTIONS,
     ...(version >= 2 ? SEARCH_SECTIONS : []),
+    ...(version >= 4 ? NEIGHBOUR_SECTIONS : []),
   ];
 }
 
@@ -230,6 +239,12 @@ export function encodeModel(model: ModelData): Buffer {
     throw new ModelFileError(`model to encode: search index: ${indexProblem}`);
   }
 
+  const lists = model.neighbourLists;
+  const listsProblem = lists === undefined ? undefined : neighbourListsProblem(lists, n);
+  if (listsProblem !== undefined) {
+    throw new ModelFileError(`model to encode: neighbour lists: ${listsProblem}`);
+  }
+
   const sparse = sparseRows(model.artistFactors, n, k);
   const encoding: FactorEncoding = sparse === undefined ? 'dense' : 'sparse';
   const payloads: Partial<Record<SectionName, Uint8Array>> = {
@@ -259,6 +274,8 @@ export function encodeModel(model: ModelData): Buffer {
     searchWordBucketPairs: bytesOf(index.wordBucketPairs),
     searchTrigramStarts: bytesOf(index.trigramStarts),
     searchTrigramRows: bytesOf(index.trigramRows),
+    neighbourArtists: bytesOf(lists?.artists ?? new Int32Array(0)),
+    neighbourRows: bytesOf(lists?.neighbours ?? new Int32Array(0)),
   };
 
   // The header holds the section offsets, which depend on the header's own length: lay the
@@ -278,6 +295,7 @@ export function encodeModel(model: ModelData): Buffer {
     components: k,
     artists: n,
     artistFactorEncoding: encoding,
+    neighbourWidth: lists?.width ?? 0,
     sections,
   };
   const headerJson = Buffer.from(JSON.stringify(header), 'utf8');
@@ -471,7 +489,8 @@ function parseLayout(head: Buffer, fileLength: number, fail: (problem: string) =
     if (size !== undefined && section.byteLength !== size) {
       fail(`section "${sectionName}" is ${section.byteLength} bytes, expected ${size}`);
     }
-    if (sectionName.startsWith('search') && sectionName !== 'searchBucketNames') {
+    if ((sectionName.startsWith('search') && sectionName !== 'searchBucketNames') ||
+      sectionName.startsWith('neighbour')) {
       if (section.byteLength % 4 !== 0) {
         fail(`section "${sectionName}" is ${section.byteLength} bytes, not whole Int32 values`);
       }
@@ -491,6 +510,15 @@ function parseLayout(head: Buffer, fileLength: number, fail: (problem: string) =
       );
     }
     if (values / 4 > n * k) fail(`sparse artist factors hold more than ${n} x ${k} entries`);
+  }
+  if (version >= 4) {
+    const width = header.neighbourWidth;
+    const listed = byName.get('neighbourArtists')!.byteLength / 4;
+    const rows = byName.get('neighbourRows')!.byteLength / 4;
+    if (typeof width !== 'number' || !Number.isInteger(width) || width < 0 ||
+      rows !== listed * width) {
+      fail(`neighbour lists hold ${rows} rows for ${listed} artists, widths ${width}`);
+    }
   }
   if (bodyEnd + CHECKSUM_BYTES > fileLength) {
     fail(`is truncated (${fileLength} bytes, the header describes ${bodyEnd + 4})`);
@@ -581,6 +609,18 @@ function decodeBody(
     if (problem !== undefined) fail(`has a damaged search index (${problem})`);
   }
 
+  // Stored `/similar` lists (version 4 on), checked like the index.
+  let neighbourLists: NeighbourLists | undefined;
+  if (layout.version >= 4 && (header.neighbourWidth ?? 0) > 0) {
+    neighbourLists = {
+      width: header.neighbourWidth!,
+      artists: view('neighbourArtists', Int32Array),
+      neighbours: view('neighbourRows', Int32Array),
+    };
+    const problem = neighbourListsProblem(neighbourLists, n);
+    if (problem !== undefined) fail(`has damaged neighbour lists (${problem})`);
+  }
+
   // W where the scan kernel reads it: in place, or expanded after the file.
   let artistFactors: Float32Array;
   if (layout.encoding === 'dense') {
@@ -608,6 +648,7 @@ function decodeBody(
     artistGram: view('artistGram', Float64Array),
     similarityEmbedding: view('similarityEmbedding', Float32Array),
     searchIndex,
+    ...(neighbourLists === undefined ? {} : { neighbourLists }),
   };
 }
 
@@ -654,6 +695,41 @@ function readArtists(
     fail(`artist records hold ${fields} fields, expected ${4 * n}`);
   }
   return artists;
+}
+
+/**
+ * What is wrong with neighbour lists for `n` artists, or undefined: each listed artist a distinct
+ * row, each list rows other than its own, distinct, then only -1 padding. O(entries).
+ */
+export function neighbourListsProblem(lists: NeighbourLists, n: number): string | undefined {
+  const { width, artists, neighbours } = lists;
+  if (!Number.isInteger(width) || width < 1) return `width ${width}`;
+  if (neighbours.length !== artists.length * width) {
+    return `${neighbours.length} neighbours for ${artists.length} lists of ${width}`;
+  }
+  const seen = new Int32Array(n).fill(-1);
+  for (let slot = 0; slot < artists.length; slot++) {
+    const artist = artists[slot];
+    if (!(artist >= 0 && artist < n)) return `list ${slot} is for row ${artist}, not below ${n}`;
+    if (seen[artist] === -2) return `row ${artist} has two lists`;
+    seen[artist] = -2;
+  }
+  const mark = new Int32Array(n).fill(-1);
+  for (let slot = 0; slot < artists.length; slot++) {
+    let padded = false;
+    for (let i = slot * width; i < (slot + 1) * width; i++) {
+      const row = neighbours[i];
+      if (row === -1) {
+        padded = true;
+        continue;
+      }
+      if (padded || !(row >= 0 && row < n) || row === artists[slot] || mark[row] === slot) {
+        return `list ${slot} has neighbour ${row} out of place`;
+      }
+      mark[row] = slot;
+    }
+  }
+  return undefined;
 }
 
 /**

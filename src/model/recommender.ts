@@ -14,7 +14,7 @@ import { lookupKey } from './lookupKey.ts';
 import { readModel } from './modelFile.ts';
 import { BM25_B, BM25_K1 } from './weighting.ts';
 import { rowDots, rowDotsSingle } from './wasm/kernels.ts';
-import type { ModelArtist, ModelData, ModelMeta, Weighting } from './types.ts';
+import type { ModelArtist, ModelData, ModelMeta, NeighbourLists, Weighting } from './types.ts';
 
 /** One answer to "who is similar to X". */
 export interface SimilarArtist {
@@ -56,8 +56,11 @@ export const NEIGHBOUR_BLEND = 0.25;
  * 0.6 0.203 / 0.244 and 0.200 / 0.242.
  */
 export const IMPLICIT_NEIGHBOUR_BLEND = 0.4;
-/** Lists of this many neighbours are cached per artist; longer requests are ranked afresh. */
-const CACHED_NEIGHBOURS = 25;
+/**
+ * Lists of this many neighbours are cached (and precomputed by `neighbourLists`) per artist;
+ * longer requests are ranked afresh. `/similar` shows at most 25.
+ */
+export const CACHED_NEIGHBOURS = 25;
 /** Artists whose neighbour lists are kept (about 2 KB each). */
 const NEIGHBOUR_CACHE_SIZE = 4096;
 /** Listener count at which the similarity shrink n / (n + SHRINK) reaches one half. */
@@ -87,6 +90,8 @@ export class Recommender {
   private readonly neighbourScratch: Float64Array;
   /** Mean listeners over the artists, for the bm25 taste weighting. */
   private readonly meanListeners: number;
+  /** Row -> its slot in `data.neighbourLists`, -1 for none; undefined without stored lists. */
+  private readonly storedSlot: Int32Array | undefined;
 
   /**
    * Serves `data`, with the search index stored in its file, or builds that index when it came
@@ -107,6 +112,7 @@ export class Recommender {
       listeners += artist.listeners;
     }
     this.meanListeners = data.artists.length > 0 ? listeners / data.artists.length : 0;
+    this.storedSlot = slotsOf(data.neighbourLists, data.artists.length);
   }
 
   /** Reads a model file (throws ModelFileError) and builds the indexes. */
@@ -193,7 +199,7 @@ export class Recommender {
     // model never changes) in a small least-recently-used cache.
     let neighbours = this.neighbourCache.get(row);
     if (neighbours === undefined) {
-      neighbours = this.rankNeighbours(row, CACHED_NEIGHBOURS);
+      neighbours = this.storedNeighbours(row) ?? this.rankNeighbours(row, CACHED_NEIGHBOURS);
       if (this.neighbourCache.size >= NEIGHBOUR_CACHE_SIZE) {
         this.neighbourCache.delete(this.neighbourCache.keys().next().value as number);
       }
@@ -202,6 +208,47 @@ export class Recommender {
     }
     this.neighbourCache.set(row, neighbours);
     return neighbours.slice(0, wanted);
+  }
+
+  /**
+   * The `CACHED_NEIGHBOURS` lists of the `maxArtists` most listened artists (ties: lower row
+   * first), exactly as `similarArtists` ranks them, for the trainer to store in the model file so
+   * that serving them costs O(count). O(maxArtists (n k + n log 25)): about 2 s for the shipped
+   * 6,958 x 192 model.
+   */
+  neighbourLists(maxArtists: number): NeighbourLists {
+    const n = this.data.artists.length;
+    const rows = Array.from({ length: n }, (_, row) => row);
+    rows.sort((a, b) => this.data.artists[b].listeners - this.data.artists[a].listeners || a - b);
+    const artists = Int32Array.from(rows.slice(0, Math.max(0, Math.min(n, maxArtists))));
+    const width = CACHED_NEIGHBOURS;
+    const neighbours = new Int32Array(artists.length * width).fill(-1);
+    for (let slot = 0; slot < artists.length; slot++) {
+      const ranked = this.rankNeighbours(artists[slot], width);
+      for (let i = 0; i < ranked.length; i++) {
+        neighbours[slot * width + i] = this.rowOf(ranked[i].artist) ?? -1;
+      }
+    }
+    return { width, artists, neighbours };
+  }
+
+  /** The stored list of `row` as `rankNeighbours` would give it, or undefined. O(width k). */
+  private storedNeighbours(row: number): SimilarArtist[] | undefined {
+    const slot = this.storedSlot?.[row] ?? -1;
+    const lists = this.data.neighbourLists;
+    if (slot < 0 || lists === undefined) return undefined;
+    const result: SimilarArtist[] = [];
+    for (let i = slot * lists.width; i < (slot + 1) * lists.width; i++) {
+      const candidate = lists.neighbours[i];
+      if (!(candidate >= 0 && candidate < this.data.artists.length)) break;
+      const similarity = this.cosine(row, candidate);
+      result.push({
+        artist: this.data.artists[candidate],
+        similarity: Math.min(1, similarity),
+        score: similarity * this.shrink[candidate],
+      });
+    }
+    return result;
   }
 
   private rankNeighbours(row: number, wanted: number): SimilarArtist[] {
@@ -220,11 +267,15 @@ export class Recommender {
       if (dots[candidate] > 0 && score >= heap.floor) heap.offer(score, candidate);
     }
 
-    return heap.drain().map(({ row: candidate, score }) => ({
-      artist: this.data.artists[candidate],
-      similarity: Math.min(1, this.cosine(row, candidate)),
-      score,
-    }));
+    // Ranked in float32; what is shown is recomputed in float64, as stored lists are.
+    return heap.drain().map(({ row: candidate }) => {
+      const similarity = this.cosine(row, candidate);
+      return {
+        artist: this.data.artists[candidate],
+        similarity: Math.min(1, similarity),
+        score: similarity * this.shrink[candidate],
+      };
+    });
   }
 
   /**
@@ -411,6 +462,20 @@ function bareName(name: string): string {
  * The `capacity` highest (score, row) pairs seen, as a min-heap on score (ties: the larger row is
  * weaker, so results are deterministic). offer is O(log capacity).
  */
+/**
+ * Row -> slot of its stored list, -1 for none; undefined when there are no lists. Lists that do
+ * not fit the model (a row out of range, a list narrower than the cache) are ignored. O(n).
+ */
+function slotsOf(lists: NeighbourLists | undefined, n: number): Int32Array | undefined {
+  if (lists === undefined || lists.width < CACHED_NEIGHBOURS) return undefined;
+  const slots = new Int32Array(n).fill(-1);
+  for (let slot = 0; slot < lists.artists.length; slot++) {
+    const row = lists.artists[slot];
+    if (row >= 0 && row < n) slots[row] = slot;
+  }
+  return slots;
+}
+
 class TopScores {
   /** Lowest score kept once full (-Infinity before): a cheap pre-check before `offer`. */
   floor = Number.NEGATIVE_INFINITY;

@@ -97,4 +97,17 @@ export interface ModelData {
   similarityEmbedding: Float32Array;
   /** The artist search index when it came with the model file (version 2 on); else built on use. */
   searchIndex?: ArtistSearchIndex;
+  /** Precomputed `/similar` lists (version 4 on), written by the trainer; else ranked on use. */
+  neighbourLists?: NeighbourLists;
+}
+
+/**
+ * The best neighbours of the most listened artists, as Recommender.similarArtists ranks them:
+ * artist `artists[i]` (a row) has its `width` best neighbours at
+ * `neighbours[i * width .. (i + 1) * width)`, rows best first, padded with -1 when it has fewer.
+ */
+export interface NeighbourLists {
+  width: number;
+  artists: Int32Array;
+  neighbours: Int32Array;
 }
