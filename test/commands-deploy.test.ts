@@ -19,14 +19,14 @@ test('deploy-commands PUTs every definition to the dev guild, or globally withou
 
       const guild = await deployCommands(parseConfig({ ...base,
         DISCORD_GUILD_ID: '1400000000000000001' }));
-      assert.deepEqual(guild, { scope: 'guild', count: 5 });
+      assert.deepEqual(guild, { scope: 'guild', count: 6 });
       const global = await deployCommands(parseConfig(base));
-      assert.deepEqual(global, { scope: 'global', count: 5 });
+      assert.deepEqual(global, { scope: 'global', count: 6 });
 
       assert.deepEqual(discord.commandRegistrations.map((registration) => registration.scope),
         ['1400000000000000001', 'global']);
       const names = (discord.commandRegistrations[1]?.body ?? []).map((command) => command.name);
-      assert.deepEqual(names, ['similar', 'taste', 'recommend', 'model', 'forget-me']);
+      assert.deepEqual(names, ['similar', 'taste', 'recommend', 'model', 'forget-me', 'help']);
       assert.deepEqual(discord.commandRegistrations[0]?.body.map((command) => command.name),
         commandDefinitions().map((command) => command.name));
 

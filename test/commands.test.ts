@@ -294,6 +294,20 @@ test('/forget-me deletes taste and request log after confirmation by the same me
   assert.deepEqual(bot.loggedRequests().map((row) => row.user_id), [BOB.id]);
 });
 
+test('/help lists every command and subcommand privately, and logs nothing', async () => {
+  const bot = commandHarness();
+  const reply = await bot.run('/help');
+  assert.equal(reply.ephemeral, true);
+  const text = reply.embeds?.[0]?.description ?? '';
+  for (const usage of ['/similar artist:<…> [count:<…>]', '/taste add artist:<…> [weight:<…>]',
+    '/taste remove artist:<…>', '/taste list [member:<…>]', '/taste clear', '/recommend [count:<…>]',
+    '/model info', '/model retrain', '/forget-me', '/help']) {
+    assert.ok(text.includes(`\`${usage}\``), usage);
+  }
+  assert.match(reply.embeds?.[0]?.fields?.[0]?.value ?? '', /forget-me/);
+  assert.deepEqual(bot.loggedRequests(), []);
+});
+
 class FakeRetrain implements RetrainControl {
   requests: string[] = [];
   running = false;

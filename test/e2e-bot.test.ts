@@ -48,6 +48,7 @@ describe('the bot through the Discord stand-in', () => {
     const byName = new Map(commands.map((command) => [command.name, command]));
     assert.deepEqual([...byName.keys()].sort(), [
       'forget-me',
+      'help',
       'model',
       'recommend',
       'similar',

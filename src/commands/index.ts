@@ -1,6 +1,7 @@
 /** Every slash command the bot offers, in the order `/help` lists them. */
 import type { BotCommand } from '../interactions/command.ts';
 import { forgetMeCommand } from './forget-me.ts';
+import { helpCommand } from './help.ts';
 import { modelCommand } from './model.ts';
 import { recommendCommand } from './recommend.ts';
 import { similarCommand } from './similar.ts';
@@ -13,6 +14,7 @@ export const COMMANDS: BotCommand[] = [
   recommendCommand,
   modelCommand,
   forgetMeCommand,
+  helpCommand(() => COMMANDS),
 ];
 
 /** The JSON `deploy-commands` registers with Discord. */

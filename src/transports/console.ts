@@ -9,6 +9,7 @@ import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { ApplicationCommandOptionType, ButtonStyle, ComponentType } from 'discord.js';
 import type { APIApplicationCommandOption, APIEmbed } from 'discord.js';
+import { commandUsages, usageOf } from '../commands/help.ts';
 import type { BotCommand } from '../interactions/command.ts';
 import type { Dispatcher } from '../interactions/dispatcher.ts';
 import type { Reply } from '../interactions/reply.ts';
@@ -60,14 +61,6 @@ function tokenize(line: string): string[] {
   }
   if (started || current.length > 0) tokens.push(current);
   return tokens;
-}
-
-function usageOf(name: string, options: APIApplicationCommandOption[], sub?: string): string {
-  const parts = options.map((option) => {
-    const required = 'required' in option && option.required === true;
-    return required ? `${option.name}:<…>` : `[${option.name}:<…>]`;
-  });
-  return ['/' + name, ...(sub === undefined ? [] : [sub]), ...parts].join(' ');
 }
 
 /**
@@ -247,19 +240,11 @@ function wrap(entries: string[], width: number): string[] {
   return lines;
 }
 
-/** The `/help` text, built from the command definitions. */
+/** The `/help` text: the commands' usages (as Discord's `/help` lists them) and console hints. */
 export function helpText(commands: BotCommand[]): string {
   const lines = ['Commands (option values may be quoted: artist:"Sigur Rós"):'];
-  for (const { definition } of commands) {
-    const subcommands = (definition.options ?? []).filter(
-      (option) => option.type === ApplicationCommandOptionType.Subcommand);
-    if (subcommands.length === 0) {
-      const usage = usageOf(definition.name, definition.options ?? []);
-      lines.push(`  ${usage}  ${definition.description}`);
-    }
-    for (const sub of subcommands) {
-      lines.push(`  ${usageOf(definition.name, sub.options ?? [], sub.name)}  ${sub.description}`);
-    }
+  for (const { usage, description } of commandUsages(commands)) {
+    if (usage !== '/help') lines.push(`  ${usage}  ${description}`);
   }
   lines.push('  !<number>  press a button or choose a menu entry from the last reply',
     '  /help  this list; Ctrl-D or /quit to leave');
