@@ -10,11 +10,12 @@
  *
  * Rows, one per mode (see bench/loadDriver.ts): `members` (each member sends its interactions
  * one after another, all members at once: the requirement's burst), `burst` (all dispatched at
- * once: a stress row) and, on request, `paced`. Each row counts lost replies, duplicated
+ * once: a stress row) and, on request, `paced` (interactions sent at a steady rate, one row per
+ * rate asked for: how much a bot sustains with a low p99). Each row counts lost replies, duplicated
  * replies, replies later than Discord's 3 s window, defers, and request-log rows (exactly one per
  * `/similar` expected).
  *
- * Run: `npx tsx bench/load.ts [--similar N] [--autocomplete N] [--members N] [--rate N]
+ * Run: `npx tsx bench/load.ts [--similar N] [--autocomplete N] [--members N] [--rate N[,N...]]
  * [--modes members,burst,paced] [--model FILE] [--in-process] [--during-retrain]
  * [--profile DIR]`. The model is models/default.nmf when present, else the tiny test model.
  * `--during-retrain` adds the same rows measured while a full retrain of the Last.fm data runs
@@ -65,6 +66,8 @@ export interface LoadBenchOptions {
   modes?: LoadMode[];
   /** Interactions a second in paced mode (default 100). */
   ratePerSecond?: number;
+  /** Several paced rates: one paced row each (wins over `ratePerSecond`). */
+  ratesPerSecond?: number[];
   /** A model file; default models/default.nmf if present, else the tiny test model. */
   modelPath?: string;
   /** A model already loaded (tests); wins over `modelPath`. */
@@ -105,6 +108,8 @@ export interface LatencySummary {
 /** The figures of one run. */
 export interface LoadBenchRow {
   mode: LoadMode;
+  /** Interactions a second sent, in paced mode. */
+  rate?: number;
   during: string;
   model: string;
   artists: number;
@@ -167,12 +172,17 @@ export async function benchLoad(options: LoadBenchOptions = {}): Promise<LoadBen
   const rows: LoadBenchRow[] = [];
   try {
     bot = await startBotAgainst(standIn, recommender, storage);
+    const rates = options.ratesPerSecond ?? [options.ratePerSecond ?? 100];
     for (const mode of options.modes ?? ['members', 'burst']) {
-      const before = storage.memberCounts().requests;
-      const row = await run(standIn, recommender, mode, options);
-      row.model = model;
-      row.requestRows = storage.memberCounts().requests - before;
-      rows.push(row);
+      for (const rate of mode === 'paced' ? rates : [undefined]) {
+        const before = storage.memberCounts().requests;
+        const row = await run(standIn, recommender, mode,
+          rate === undefined ? options : { ...options, ratePerSecond: rate });
+        row.model = model;
+        row.requestRows = storage.memberCounts().requests - before;
+        if (rate !== undefined) row.rate = rate;
+        rows.push(row);
+      }
     }
   } finally {
     await bot?.stop();
@@ -313,7 +323,8 @@ async function run(standIn: StandIn, recommender: Recommender, mode: LoadMode,
   const [result] = await Promise.all([driving, during]);
   if (profiler !== undefined) {
     const label = options.during === undefined ? 'idle' : 'during';
-    await profiler.stop(join(options.profileDirectory!, `${mode}-${label}.cpuprofile`));
+    const rate = mode === 'paced' ? `-${options.ratePerSecond ?? 100}` : '';
+    await profiler.stop(join(options.profileDirectory!, `${mode}${rate}-${label}.cpuprofile`));
   }
 
   const interactions = plan.length;
@@ -452,7 +463,7 @@ export function formatLoadTable(rows: LoadBenchRow[]): string {
   ];
   for (const row of rows) {
     lines.push(
-      `| ${row.mode} | ${row.during} | ${row.model} (${row.artists.toLocaleString('en-US')}) | ` +
+      `| ${row.mode}${row.rate === undefined ? '' : `, ${row.rate}/s`} | ${row.during} | ${row.model} (${row.artists.toLocaleString('en-US')}) | ` +
         `${row.interactions} / ${row.members} | ${row.seconds.toFixed(2)} | ` +
         `${row.throughput.toFixed(0)} | ${row.cpuMsPerInteraction.toFixed(2)} | ` +
         `${row.standInCpuMsPerInteraction.toFixed(2)} | ` +
@@ -493,11 +504,11 @@ if (isEntryPoint) {
   const similar = number(values.similar, 'similar');
   const autocomplete = number(values.autocomplete, 'autocomplete');
   const members = number(values.members, 'members');
-  const rate = number(values.rate, 'rate');
+  const rates = values.rate?.split(',').map((text) => number(text.trim(), 'rate')!);
   if (similar !== undefined) options.similar = similar;
   if (autocomplete !== undefined) options.autocomplete = autocomplete;
   if (members !== undefined) options.members = members;
-  if (rate !== undefined) options.ratePerSecond = rate;
+  if (rates !== undefined) options.ratesPerSecond = rates;
   if (values['in-process'] === true) options.standIn = 'in-process';
   if (values.profile !== undefined) options.profileDirectory = values.profile;
   if (values.modes !== undefined) {

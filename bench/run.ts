@@ -25,7 +25,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'synthetic', title: 'A 360K-shaped matrix', script: 'synthetic.ts',
     args: ['--scale', '1', '--iterations', '4'] },
   { name: 'load', title: 'The bot under load, through the Discord stand-in', script: 'load.ts',
-    args: ['--modes', 'members,burst,paced', '--during-retrain'] },
+    args: ['--modes', 'members,burst,paced', '--rate', '100,500,1000', '--during-retrain'] },
   { name: 'retrain', title: '/similar latency while a retrain runs', script: 'retrainLatency.ts',
     args: [] },
 ];

@@ -86,6 +86,27 @@ test('the stand-in in this process counts the same way', async () => {
   assert.equal(rows[0].all.count, 60);
 });
 
+test('paced mode gives one row per rate, each sent at its rate', async () => {
+  const rows = await benchLoad({
+    recommender: new Recommender(tinyModel()),
+    similar: 20,
+    autocomplete: 20,
+    members: 4,
+    modes: ['paced'],
+    ratesPerSecond: [100, 400],
+    standIn: 'in-process',
+  });
+  assert.deepEqual(rows.map((row) => row.rate), [100, 400]);
+  for (const row of rows) {
+    assert.equal(row.lost + row.duplicated + row.refused, 0);
+    assert.equal(row.requestRows, row.expectedRequestRows);
+    // 40 interactions at `rate` a second take at least 39 intervals.
+    assert.ok(row.seconds >= 39 / row.rate! - 0.01, `${row.seconds} s at ${row.rate}/s`);
+  }
+  assert.ok(rows[0].seconds > rows[1].seconds * 2);
+  assert.match(formatLoadTable(rows), /\| paced, 400\/s \| idle \|/);
+});
+
 test('the plan: the asked numbers of each kind, spread evenly over members', () => {
   const recommender = new Recommender(tinyModel());
   const plan = makePlan(recommender, 40, 30, 7, 3);
