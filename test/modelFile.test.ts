@@ -202,9 +202,21 @@ test('decoding refuses headers whose counts disagree with the sections', () => {
   );
   refuses(
     withHeader(bytes, (h) => {
-      h.sections.find((entry: { name: string }) => entry.name === 'latin1Strings').byteLength -= 1;
+      h.sections.find((entry: { name: string }) => entry.name === 'artistText').byteLength -= 1;
     }),
-    /fields/,
+    /artist text starts do not cover the \d+ bytes of the text in order/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.sections.find((entry: { name: string }) => entry.name === 'artistKeys').byteLength -= 2;
+    }),
+    /artist key starts do not cover the \d+ code units of the keys in order/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.sections.find((entry: { name: string }) => entry.name === 'artistKeys').byteLength -= 1;
+    }),
+    /not whole UTF-16 code units/,
   );
   refuses(
     withHeader(bytes, (h) => {
