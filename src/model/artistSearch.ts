@@ -380,15 +380,12 @@ function popularityOrder(artists: readonly ModelArtist[]): Int32Array {
   return Int32Array.from(composite, (value) => value % n);
 }
 
-/**
- * Whether every `stride`-th value, from the first, lies in [0, limit): one unsigned comparison
- * a value (a negative one reads as 2^31 or more), so that the 2.2 million trigram postings of a
- * 160,000-artist index take about 2 ms.
- */
+/** Whether every `stride`-th value, from the first, lies in [0, limit). */
 function inRange(values: Int32Array, stride: number, limit: number): boolean {
-  let outside = 0;
-  for (let i = 0; i < values.length; i += stride) outside |= (values[i] >>> 0) >= limit ? 1 : 0;
-  return outside === 0;
+  for (let i = 0; i < values.length; i += stride) {
+    if (values[i] < 0 || values[i] >= limit) return false;
+  }
+  return true;
 }
 
 /** Whether CSR starts never decrease and every group holds whole `stride`-sized entries. */

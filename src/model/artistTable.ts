@@ -21,15 +21,16 @@ import type { ModelArtist, ModelData } from './types.ts';
 export class ArtistTable {
   /** Number of artists. */
   readonly size: number;
-  /** Records made so far, by row (all of them when the table came from records). */
-  private readonly made: (ModelArtist | undefined)[];
-  /** Every record, frozen, once `records()` has been asked for. */
-  private everyRecord: ModelArtist[] | undefined;
+  /** Records made so far, by row: a map, so that a table of 160,000 costs nothing to start. */
+  private readonly made = new Map<number, ModelArtist>();
+  /** Every record in row order, frozen: the records given, or all made once asked for. */
+  private everyRecord: readonly ModelArtist[] | undefined;
 
   /**
    * Wraps columns of `ids.length` artists: the key of row i is
    * `keyText.slice(keyStarts[i], keyStarts[i + 1])`, and `describe(row)` makes its record
-   * (called at most once per row). O(1); the caller has checked that the columns agree.
+   * (called at most once per row). With `records`, those are the records and describe is not
+   * called. O(1); the caller has checked that the columns agree.
    */
   constructor(
     readonly ids: ArrayLike<number>,
@@ -37,10 +38,10 @@ export class ArtistTable {
     readonly keyText: string,
     readonly keyStarts: Uint32Array,
     private readonly describe: (row: number) => ModelArtist,
-    made?: ModelArtist[],
+    records?: readonly ModelArtist[],
   ) {
     this.size = ids.length;
-    this.made = made ?? new Array(this.size);
+    this.everyRecord = records;
   }
 
   /** A table over records already in memory; `artist(row)` gives `artists[row]` itself. O(n). */
@@ -56,9 +57,8 @@ export class ArtistTable {
       keyStarts[row + 1] = keyStarts[row] + artist.key.length;
     }
     const keyText = artists.map((artist) => artist.key).join('');
-    return new ArtistTable(ids, listeners, keyText, keyStarts, (row) => artists[row], [
-      ...artists,
-    ]);
+    const records = Object.freeze([...artists]);
+    return new ArtistTable(ids, listeners, keyText, keyStarts, (row) => records[row], records);
   }
 
   /** The lookup key of `row`. O(1): a slice of `keyText`. */
@@ -79,10 +79,11 @@ export class ArtistTable {
 
   /** The record of `row`, made on the first call and the same object after. */
   artist(row: number): ModelArtist {
-    let record = this.made[row];
+    if (this.everyRecord !== undefined) return this.everyRecord[row];
+    let record = this.made.get(row);
     if (record === undefined) {
       record = this.describe(row);
-      this.made[row] = record;
+      this.made.set(row, record);
     }
     return record;
   }
@@ -90,10 +91,12 @@ export class ArtistTable {
   /** Every record in row order, as one frozen array (the same one each call). O(artists) once. */
   records(): ModelArtist[] {
     if (this.everyRecord === undefined) {
-      for (let row = 0; row < this.size; row++) this.artist(row);
-      this.everyRecord = Object.freeze(this.made) as ModelArtist[];
+      const records: ModelArtist[] = new Array(this.size);
+      for (let row = 0; row < this.size; row++) records[row] = this.artist(row);
+      this.everyRecord = Object.freeze(records);
+      this.made.clear();
     }
-    return this.everyRecord;
+    return this.everyRecord as ModelArtist[];
   }
 }
 
