@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { assembleKernel, kernelSources, WASM_FOLDER } from '../src/model/wasm/build.ts';
 import {
   HalsKernel,
-  SharedArena,
   halsScratchLength,
   isResident,
+  largestUnsigned,
   residentMatrices,
+  residentRoom,
   rowDots,
   rowDotsSingle,
+  SharedArena,
 } from '../src/model/wasm/kernels.ts';
 import { sweepRows, sweepScratch } from '../src/model/nmfWorker.ts';
 
@@ -344,4 +346,33 @@ test('the HALS kernel refuses arrays outside its arena and ranges outside the fa
     () => kernel.rowProducts(fixture.resident, 4, 0, 7, 2, 5, products, cursors),
     RangeError,
   );
+});
+
+test('largestUnsigned in WebAssembly equals a plain loop: lengths, offsets, strides, signs', () => {
+  const room = residentRoom(4 * 256, 1, 1);
+  const resident = new Int32Array(room.buffer, room.byteOffset, 256);
+  const plain = new Int32Array(256);
+  let state = 7;
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) | 0);
+  for (let trial = 0; trial < 400; trial++) {
+    for (let i = 0; i < 256; i++) resident[i] = plain[i] = trial % 2 ? next() : next() & 0xffff;
+    const start = trial % 9;
+    const length = trial % 41;
+    for (const stride of [1, 2] as const) {
+      const expected = largestUnsigned(plain.subarray(start, start + length), stride);
+      let largest = 0;
+      for (let i = start; i < start + length; i += stride) {
+        largest = Math.max(largest, plain[i] >>> 0);
+      }
+      assert.equal(expected, largest);
+      assert.equal(largestUnsigned(resident.subarray(start, start + length), stride), largest);
+    }
+  }
+
+  // A negative value reads as a large unsigned one; the odd lanes do not count with stride 2.
+  resident.fill(3);
+  resident[5] = -1;
+  assert.equal(largestUnsigned(resident.subarray(0, 16), 1), 2 ** 32 - 1);
+  assert.equal(largestUnsigned(resident.subarray(0, 16), 2), 3);
+  assert.equal(largestUnsigned(resident.subarray(0, 0), 1), 0);
 });

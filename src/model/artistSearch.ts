@@ -22,6 +22,7 @@ import { distance } from 'fastest-levenshtein';
 import { ArtistTable } from './artistTable.ts';
 import { lookupKey } from './lookupKey.ts';
 import type { ModelArtist } from './types.ts';
+import { largestUnsigned } from './wasm/kernels.ts';
 
 /** How a result matched the query. */
 export type MatchKind = 'exact' | 'prefix' | 'word-prefix' | 'typo';
@@ -348,7 +349,7 @@ export function artistSearchIndexProblem(
   for (const [name, actual, expected] of sizes) {
     if (actual !== expected) return `${name} has ${actual} entries, expected ${expected}`;
   }
-  const csr: [string, Int32Array, Int32Array, number][] = [
+  const csr: [string, Int32Array, Int32Array, 1 | 2][] = [
     ['key buckets', index.keyBucketStarts, index.keyBucketRows, 1],
     ['word buckets', index.wordBucketStarts, index.wordBucketPairs, 2],
     ['trigrams', index.trigramStarts, index.trigramRows, 1],
@@ -380,12 +381,9 @@ function popularityOrder(artists: readonly ModelArtist[]): Int32Array {
   return Int32Array.from(composite, (value) => value % n);
 }
 
-/** Whether every `stride`-th value, from the first, lies in [0, limit). */
-function inRange(values: Int32Array, stride: number, limit: number): boolean {
-  for (let i = 0; i < values.length; i += stride) {
-    if (values[i] < 0 || values[i] >= limit) return false;
-  }
-  return true;
+/** Whether every `stride`-th value, from the first, lies in [0, limit). O(values / stride). */
+function inRange(values: Int32Array, stride: 1 | 2, limit: number): boolean {
+  return values.length === 0 || largestUnsigned(values, stride) < limit;
 }
 
 /** Whether CSR starts never decrease and every group holds whole `stride`-sized entries. */

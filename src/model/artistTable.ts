@@ -74,7 +74,8 @@ export class ArtistTable {
   /** Whether the key of `row` holds `prefix` at `position`, without making the key. O(prefix). */
   keyHasPrefix(row: number, prefix: string, position = 0): boolean {
     const start = this.keyStarts[row] + position;
-    return start + prefix.length <= this.keyStarts[row + 1] && this.keyText.startsWith(prefix, start);
+    const fits = start + prefix.length <= this.keyStarts[row + 1];
+    return fits && this.keyText.startsWith(prefix, start);
   }
 
   /** The record of `row`, made on the first call and the same object after. */

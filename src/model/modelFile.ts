@@ -647,7 +647,7 @@ function decodeBody(
     similarityEmbedding: view('similarityEmbedding', Float32Array),
     searchIndex,
   };
-  return table !== undefined ? modelWithArtistTable(fields, table) : { ...fields, artists: artists! };
+  return table === undefined ? { ...fields, artists: artists! } : modelWithArtistTable(fields, table);
 }
 
 /**

@@ -21,6 +21,9 @@ const PAGE_BYTES = 65536;
 const ALIGNMENT = 16;
 
 const scanModule = new WebAssembly.Module(readFileSync(new URL('./scan.wasm', import.meta.url)));
+const boundsModule = new WebAssembly.Module(
+  readFileSync(new URL('./bounds.wasm', import.meta.url)),
+);
 
 /** rowDots and rowDotsSingle of scan.wat: (matrix, rows, columns, vector, out) byte offsets. */
 type RowDotsExport = (
@@ -30,6 +33,9 @@ type RowDotsExport = (
   vector: number,
   out: number,
 ) => void;
+
+/** largestUnsigned of bounds.wat: (values byte offset, count, stride) -> largest, as int32. */
+type BoundsExport = (values: number, count: number, stride: number) => number;
 
 /** One block of WebAssembly memory holding matrices of `rows` x `columns`, and the scan kernel. */
 class ScanBlock {
@@ -41,6 +47,8 @@ class ScanBlock {
   readonly rowDots: RowDotsExport;
   readonly rowDotsSingle: RowDotsExport;
   private next = 0;
+  /** largestUnsigned of bounds.wat over this block, instantiated on first use. */
+  private bounds: BoundsExport | undefined;
 
   /** `roomBytes` free bytes at offset 0 of the block (see residentRoom); empty by default. */
   readonly room: Uint8Array;
@@ -66,6 +74,15 @@ class ScanBlock {
     this.vector = this.float64(columns);
     this.vectorSingle = this.float32(columns);
     this.out = this.float64(rows);
+  }
+
+  /** largestUnsigned of bounds.wat: (values byte offset, count, stride) -> largest, unsigned. */
+  largestUnsigned(values: number, count: number, stride: number): number {
+    if (this.bounds === undefined) {
+      const instance = new WebAssembly.Instance(boundsModule, { env: { memory: this.memory } });
+      this.bounds = instance.exports.largestUnsigned as BoundsExport;
+    }
+    return this.bounds(values, count, stride) >>> 0;
   }
 
   /** A zeroed slice of the block; throws when the block is full (a sizing bug). */
@@ -576,4 +593,24 @@ export class ImplicitKernel {
       }
     }
   }
+}
+
+/**
+ * The largest of `values` read as unsigned 32-bit integers (a negative value reads as 2^31 or
+ * more), taking every value or, with `stride` 2, every other one from the first; 0 for none.
+ * In WebAssembly SIMD (bounds.wat) when `values` lies in a block of `residentRoom` (a model file
+ * read into memory): about 1 ms for 2.2 million values, a quarter of the plain loop used for
+ * other arrays. O(values.length).
+ */
+export function largestUnsigned(values: Int32Array, stride: 1 | 2): number {
+  const block = blockOfBuffer.get(values.buffer);
+  if (block !== undefined && values.length > 0) {
+    return block.largestUnsigned(values.byteOffset, values.length, stride);
+  }
+  let largest = 0;
+  for (let i = 0; i < values.length; i += stride) {
+    const value = values[i] >>> 0;
+    if (value > largest) largest = value;
+  }
+  return largest;
 }
