@@ -121,11 +121,11 @@ export class ArtistSearch {
     let high = byKey.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (this.artists.key(byKey[middle]) < key) low = middle + 1;
+      if (this.artists.compareKey(byKey[middle], key) < 0) low = middle + 1;
       else high = middle;
     }
     const row = byKey[low];
-    return row !== undefined && this.artists.key(row) === key ? row : undefined;
+    return row !== undefined && this.artists.compareKey(row, key) === 0 ? row : undefined;
   }
 
   /** The `limit` most listened artists' rows, most listened first. O(limit). */

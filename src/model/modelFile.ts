@@ -50,11 +50,11 @@
  * artist name contains them.
  *
  * The artists are columns with start offsets so that a load makes no object per artist (see
- * src/model/artistTable.ts): the keys become one string, decoded in one call (UTF-16LE is a copy,
- * where UTF-8 with a few non-Latin-1 keys decodes about half as fast), and an artist's name, url
- * and tags are decoded from `artistText` when it is first shown. Checking the starts costs
- * O(artists); splitting 640,000 fields into strings, as version 3 did on every load, took about
- * 60 ms of a 160,000-artist load with its garbage collection.
+ * src/model/artistTable.ts): the keys are searched where they lie, as UTF-16 code units (which
+ * compare as JavaScript compares strings), and an artist's name, url and tags are decoded from
+ * `artistText` when it is first shown. Checking the starts costs O(artists); splitting 640,000
+ * fields into strings, as version 3 did on every load, took about 60 ms of a 160,000-artist load
+ * with its garbage collection.
  *
  * Earlier versions, still read, their artists made as records on loading: version 1 had no
  * search index (it is built on loading, half a second at 160,000 artists); version 2 added it.
@@ -574,7 +574,7 @@ function decodeBody(
       view('artistIds', Float64Array),
       view('listeners', Uint32Array),
       view('artistKeyStarts', Uint32Array),
-      text('artistKeys', 'utf16le'),
+      view('artistKeys', Uint16Array),
       view('artistTextStarts', Uint32Array),
       slice('artistText'),
       fail,
@@ -659,17 +659,18 @@ function readArtistTable(
   ids: Float64Array,
   listeners: Uint32Array,
   keyStarts: Uint32Array,
-  keyText: string,
+  keyUnits: Uint16Array,
   textStarts: Uint32Array,
   text: Buffer,
   fail: (problem: string) => never,
 ): ArtistTable {
-  if (!coversInOrder(keyStarts, keyText.length)) {
-    fail(`artist key starts do not cover the ${keyText.length} code units of the keys in order`);
+  if (!coversInOrder(keyStarts, keyUnits.length)) {
+    fail(`artist key starts do not cover the ${keyUnits.length} code units of the keys in order`);
   }
   if (!coversInOrder(textStarts, text.length)) {
     fail(`artist text starts do not cover the ${text.length} bytes of the text in order`);
   }
+  const keys = Buffer.from(keyUnits.buffer, keyUnits.byteOffset, keyUnits.byteLength);
   const describe = (row: number): ModelArtist => {
     const at = TEXT_FIELDS * row;
     const urlStart = textStarts[at + 1];
@@ -678,13 +679,13 @@ function readArtistTable(
     return {
       id: ids[row],
       name: text.toString('utf8', textStarts[at], urlStart),
-      key: keyText.slice(keyStarts[row], keyStarts[row + 1]),
+      key: keys.toString('utf16le', 2 * keyStarts[row], 2 * keyStarts[row + 1]),
       listeners: listeners[row],
       tags: tagStart === end ? NO_TAGS : text.toString('utf8', tagStart, end).split(TAG_SEPARATOR),
       url: urlStart === tagStart ? null : text.toString('utf8', urlStart, tagStart),
     };
   };
-  return new ArtistTable(ids, listeners, keyText, keyStarts, describe);
+  return new ArtistTable(ids, listeners, keyUnits, keyStarts, describe);
 }
 
 /** Whether `starts` begins at 0, never decreases and ends at `total`. O(starts). */
