@@ -12,7 +12,8 @@
  *   listing its artists most listened first; a prefix query scans its bucket with `startsWith`
  *   and stops as soon as the class is full, so common prefixes cost little and rare ones a scan
  *   of one bucket;
- * - trigram postings over the space-padded keys (trigrams hashed into 2^16 buckets, CSR arrays);
+ * - trigram postings over the space-padded keys (trigrams hashed into 2^16 buckets, CSR arrays,
+ *   each row kept as its low 16 bits in a segment of 2^16 rows: half the bytes of a stored index);
  *   a typo query counts shared trigrams, keeps the best-sharing few hundred artists and checks
  *   them with Levenshtein distance (fastest-levenshtein) against the key, its prefixes (for
  *   half-typed names) and each later word. Typo search runs only when the other classes fill
@@ -44,6 +45,9 @@ const TYPO_CANDIDATES = 300;
 /** Trigrams are hashed into 2^16 buckets. */
 const TRIGRAM_BITS = 16;
 const TRIGRAM_BUCKETS = 1 << TRIGRAM_BITS;
+/** Trigram postings hold the low SEGMENT_BITS bits of a row; its segment gives the rest. */
+const SEGMENT_BITS = 16;
+const SEGMENT_ROWS = 1 << SEGMENT_BITS;
 
 /** Edit distance tolerated for a query key of this many characters. */
 function typoBudget(length: number): number {
@@ -71,9 +75,18 @@ export interface ArtistSearchIndex {
   /** (row, word start) pairs of later words starting with bucket b, flattened. */
   wordBucketStarts: Int32Array;
   wordBucketPairs: Int32Array;
-  /** Hashed trigram postings: rows of hash h are trigramRows[trigramStarts[h] .. [h + 1]). */
+  /**
+   * Hashed trigram postings in segments of 2^16 rows: segment s of hash h holds the rows
+   * s x 2^16 + trigramRows[i], i in trigramStarts[h S + s] .. [h S + s + 1), increasing, where
+   * S = trigramSegments(rows). Two bytes a posting where a row takes four.
+   */
   trigramStarts: Int32Array;
-  trigramRows: Int32Array;
+  trigramRows: Uint16Array;
+}
+
+/** Segments of 2^16 rows that trigram postings over `artistCount` rows take: at least one. */
+export function trigramSegments(artistCount: number): number {
+  return Math.max(1, Math.ceil(artistCount / SEGMENT_ROWS));
 }
 
 /** An index over the artists of one model for exact, prefix and typo-tolerant lookups. */
@@ -86,6 +99,8 @@ export class ArtistSearch {
   private readonly bucketNumber = new Map<string, number>();
   /** Scratch counters for typo queries, all zero between queries. */
   private readonly sharedTrigrams: Uint16Array;
+  /** trigramSegments of the artists. */
+  private readonly segments: number;
 
   /**
    * Serves `artists` (records, or a model's artist table) from `index`, building the index when
@@ -102,6 +117,7 @@ export class ArtistSearch {
     }
     this.index.bucketNames.forEach((name, number) => this.bucketNumber.set(name, number));
     this.sharedTrigrams = new Uint16Array(n);
+    this.segments = trigramSegments(n);
   }
 
   /** The index served, for storing it with the model. */
@@ -215,12 +231,17 @@ export class ArtistSearch {
     const grams = new Int32Array(MAX_KEY_CHARACTERS + 2);
     const gramCount = trigramHashes(key, grams);
     const { trigramStarts, trigramRows } = this.index;
+    const segments = this.segments;
     for (let g = 0; g < gramCount; g++) {
-      const gram = grams[g];
-      for (let i = trigramStarts[gram]; i < trigramStarts[gram + 1]; i++) {
-        const row = trigramRows[i];
-        if (counts[row] === 0) touched.push(row);
-        if (counts[row] < 65535) counts[row]++;
+      const first = grams[g] * segments;
+      for (let segment = 0; segment < segments; segment++) {
+        const base = segment * SEGMENT_ROWS;
+        const end = trigramStarts[first + segment + 1];
+        for (let i = trigramStarts[first + segment]; i < end; i++) {
+          const row = base + trigramRows[i];
+          if (counts[row] === 0) touched.push(row);
+          if (counts[row] < 65535) counts[row]++;
+        }
       }
     }
 
@@ -316,6 +337,7 @@ export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistS
   const wordCsr = packBuckets(bucketNames, wordBuckets);
 
   const trigrams = trigramPostings(artists);
+  const segmented = segmentPostings(trigrams.starts, trigrams.rows, n);
   return {
     byPopularity,
     byKey,
@@ -324,9 +346,61 @@ export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistS
     keyBucketRows: keyCsr.values,
     wordBucketStarts: wordCsr.starts,
     wordBucketPairs: wordCsr.values,
-    trigramStarts: trigrams.starts,
-    trigramRows: trigrams.rows,
+    trigramStarts: segmented.starts,
+    trigramRows: segmented.rows,
   };
+}
+
+/**
+ * A search index stored with trigram postings of whole rows grouped by hash alone
+ * (`trigramStarts` of 2^16 + 1 entries, Int32 rows: model files of versions 2 and 3) in the
+ * layout of ArtistSearchIndex, or why those postings cannot serve `artistCount` rows. The rest
+ * of the index is taken as it is; check it with artistSearchIndexProblem. O(postings).
+ */
+export function withSegmentedTrigrams(
+  index: Omit<ArtistSearchIndex, 'trigramRows'> & { trigramRows: Int32Array },
+  artistCount: number,
+): ArtistSearchIndex | string {
+  const { trigramStarts: starts, trigramRows: rows } = index;
+  if (starts.length !== TRIGRAM_BUCKETS + 1) {
+    return `trigramStarts has ${starts.length} entries, expected ${TRIGRAM_BUCKETS + 1}`;
+  }
+  if (starts[0] !== 0 || starts[TRIGRAM_BUCKETS] !== rows.length || !ascending(starts, 1)) {
+    return `trigrams do not cover their ${rows.length} entries in order`;
+  }
+  if (!inRange(rows, 1, artistCount)) return 'trigrams name a row out of range';
+  const segmented = segmentPostings(starts, rows, artistCount);
+  return { ...index, trigramStarts: segmented.starts, trigramRows: segmented.rows };
+}
+
+/**
+ * Postings grouped by hash (`hashStarts` over TRIGRAM_BUCKETS, rows in [0, n)) regrouped by hash
+ * then segment with a counting sort that keeps their order, each row cut to its low 16 bits.
+ * O(postings + 2^16 x segments).
+ */
+function segmentPostings(
+  hashStarts: Int32Array,
+  rows: Int32Array,
+  n: number,
+): { starts: Int32Array; rows: Uint16Array } {
+  const segments = trigramSegments(n);
+  const starts = new Int32Array(TRIGRAM_BUCKETS * segments + 1);
+  for (let hash = 0; hash < TRIGRAM_BUCKETS; hash++) {
+    const first = hash * segments + 1;
+    for (let i = hashStarts[hash]; i < hashStarts[hash + 1]; i++) {
+      starts[first + (rows[i] >>> SEGMENT_BITS)]++;
+    }
+  }
+  for (let group = 1; group < starts.length; group++) starts[group] += starts[group - 1];
+  const next = starts.slice(0, -1);
+  const low = new Uint16Array(rows.length);
+  for (let hash = 0; hash < TRIGRAM_BUCKETS; hash++) {
+    const first = hash * segments;
+    for (let i = hashStarts[hash]; i < hashStarts[hash + 1]; i++) {
+      low[next[first + (rows[i] >>> SEGMENT_BITS)]++] = rows[i] & (SEGMENT_ROWS - 1);
+    }
+  }
+  return { starts, rows: low };
 }
 
 /**
@@ -339,12 +413,13 @@ export function artistSearchIndexProblem(
   artistCount: number,
 ): string | undefined {
   const buckets = index.bucketNames.length;
+  const segments = trigramSegments(artistCount);
   const sizes: [string, number, number][] = [
     ['byPopularity', index.byPopularity.length, artistCount],
     ['byKey', index.byKey.length, artistCount],
     ['keyBucketStarts', index.keyBucketStarts.length, buckets + 1],
     ['wordBucketStarts', index.wordBucketStarts.length, buckets + 1],
-    ['trigramStarts', index.trigramStarts.length, TRIGRAM_BUCKETS + 1],
+    ['trigramStarts', index.trigramStarts.length, TRIGRAM_BUCKETS * segments + 1],
   ];
   for (const [name, actual, expected] of sizes) {
     if (actual !== expected) return `${name} has ${actual} entries, expected ${expected}`;
@@ -352,7 +427,6 @@ export function artistSearchIndexProblem(
   const csr: [string, Int32Array, Int32Array, 1 | 2][] = [
     ['key buckets', index.keyBucketStarts, index.keyBucketRows, 1],
     ['word buckets', index.wordBucketStarts, index.wordBucketPairs, 2],
-    ['trigrams', index.trigramStarts, index.trigramRows, 1],
   ];
   for (const [name, starts, values, stride] of csr) {
     if (starts[0] !== 0 || starts[starts.length - 1] !== values.length) {
@@ -363,6 +437,19 @@ export function artistSearchIndexProblem(
   }
   if (!inRange(index.byPopularity, 1, artistCount) || !inRange(index.byKey, 1, artistCount)) {
     return 'an artist order names a row out of range';
+  }
+
+  // Trigram postings: any 16 bits name a row of a full segment; the last may be partial.
+  const { trigramStarts, trigramRows } = index;
+  if (trigramStarts[0] !== 0 || trigramStarts[trigramStarts.length - 1] !== trigramRows.length) {
+    return `trigrams do not cover their ${trigramRows.length} entries`;
+  }
+  if (!ascending(trigramStarts, 1)) return 'trigrams have starts out of order';
+  const lastRows = artistCount - (segments - 1) * SEGMENT_ROWS;
+  for (let group = segments - 1; group < trigramStarts.length - 1; group += segments) {
+    for (let i = trigramStarts[group]; i < trigramStarts[group + 1]; i++) {
+      if (trigramRows[i] >= lastRows) return 'trigrams name a row out of range';
+    }
   }
   return undefined;
 }

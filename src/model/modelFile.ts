@@ -26,8 +26,8 @@
  * | ... | the artist search index (ArtistSearchIndex, src/model/artistSearch.ts): |
  * | | `searchByPopularity`, `searchByKey` Int32 x artists; `searchBucketNames` UTF-8, names |
  * | | each followed by `\0`; `searchKeyBucketStarts`, `searchKeyBucketRows`, |
- * | | `searchWordBucketStarts`, `searchWordBucketPairs`, `searchTrigramStarts`, |
- * | | `searchTrigramRows` Int32 |
+ * | | `searchWordBucketStarts`, `searchWordBucketPairs`, `searchTrigramStarts` Int32, |
+ * | | `searchTrigramRows` Uint16 (the low 16 bits of each row, in segments of 2^16 rows) |
  * | 4 | u32 CRC-32 of every byte before it |
  *
  * Sparse W stores every entry whose float32 bits are not all zero (so -0 and any NaN survive);
@@ -64,7 +64,8 @@
  * x artists (bit f set when field f of name, key, url, tags is stored in `utf8Strings`, bit 4 + f
  * when it is empty and stored nowhere, else it is in `latin1Strings`), then `latin1Strings`
  * (Latin-1) and `utf8Strings` (UTF-8), the non-empty fields in artist order, then field order,
- * each followed by `\0`.
+ * each followed by `\0`. Versions 2 and 3 store the trigram postings as Int32 rows grouped by hash
+ * alone (`searchTrigramStarts` of 2^16 + 1); they are regrouped by segment on loading.
  */
 import {
   closeSync,
@@ -79,7 +80,11 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { endianness } from 'node:os';
 import * as zlib from 'node:zlib';
-import { artistSearchIndexProblem, buildArtistSearchIndex } from './artistSearch.ts';
+import {
+  artistSearchIndexProblem,
+  buildArtistSearchIndex,
+  withSegmentedTrigrams,
+} from './artistSearch.ts';
 import { ArtistTable, modelWithArtistTable } from './artistTable.ts';
 import type { ArtistSearchIndex } from './artistSearch.ts';
 import type { ModelArtist, ModelData, ModelMeta } from './types.ts';
@@ -492,10 +497,15 @@ function parseLayout(head: Buffer, fileLength: number, fail: (problem: string) =
     if (size !== undefined && section.byteLength !== size) {
       fail(`section "${sectionName}" is ${section.byteLength} bytes, expected ${size}`);
     }
-    if (sectionName.startsWith('search') && sectionName !== 'searchBucketNames') {
-      if (section.byteLength % 4 !== 0) {
-        fail(`section "${sectionName}" is ${section.byteLength} bytes, not whole Int32 values`);
-      }
+    const valueBytes =
+      sectionName === 'searchTrigramRows' && version >= 4
+        ? 2
+        : sectionName.startsWith('search') && sectionName !== 'searchBucketNames'
+          ? 4
+          : 1;
+    if (section.byteLength % valueBytes !== 0) {
+      const values = valueBytes === 4 ? 'Int32' : 'Uint16';
+      fail(`section "${sectionName}" is ${section.byteLength} bytes, not whole ${values} values`);
     }
     if (sectionName === 'artistKeys' && section.byteLength % 2 !== 0) {
       fail(`section "artistKeys" is ${section.byteLength} bytes, not whole UTF-16 code units`);
@@ -605,7 +615,7 @@ function decodeBody(
     const rows = (sectionName: SectionName) => view(sectionName, Int32Array);
     const bucketNames = text('searchBucketNames').split(FIELD_SEPARATOR);
     if (bucketNames.pop() !== '') fail('search index bucket names are not terminated');
-    searchIndex = {
+    const stored = {
       byPopularity: rows('searchByPopularity'),
       byKey: rows('searchByKey'),
       bucketNames,
@@ -614,10 +624,17 @@ function decodeBody(
       wordBucketStarts: rows('searchWordBucketStarts'),
       wordBucketPairs: rows('searchWordBucketPairs'),
       trigramStarts: rows('searchTrigramStarts'),
-      trigramRows: rows('searchTrigramRows'),
     };
-    const problem = artistSearchIndexProblem(searchIndex, n);
+
+    // Versions 2 and 3 store trigram postings as whole rows, grouped by hash alone.
+    const index =
+      layout.version >= 4
+        ? { ...stored, trigramRows: view('searchTrigramRows', Uint16Array) }
+        : withSegmentedTrigrams({ ...stored, trigramRows: rows('searchTrigramRows') }, n);
+    if (typeof index === 'string') fail(`has a damaged search index (${index})`);
+    const problem = artistSearchIndexProblem(index, n);
     if (problem !== undefined) fail(`has a damaged search index (${problem})`);
+    searchIndex = index;
   }
 
   // W where the scan kernel reads it: in place, or expanded after the file.
