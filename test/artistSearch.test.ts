@@ -6,7 +6,7 @@ import {
   artistSearchIndexProblem,
   buildArtistSearchIndex,
   trigramSegments,
-  withSegmentedTrigrams,
+  upgradeStoredIndex,
 } from '../src/model/artistSearch.ts';
 import { lookupKey } from '../src/model/lookupKey.ts';
 import type { ModelArtist } from '../src/model/types.ts';
@@ -249,7 +249,8 @@ test('trigram postings past 2^16 rows live in later segments and are found by ty
     assert.ok(found.includes(row), `${typo}: ${found}`);
   }
 
-  // The same postings as whole rows grouped by hash alone (versions 2 and 3) regroup to these.
+  // The same postings as whole rows grouped by hash alone, and the word pairs as two values each
+  // (versions 2 and 3), come back to these.
   const hashStarts = new Int32Array(65_537);
   const wholeRows: number[] = [];
   for (let hash = 0; hash < 65_536; hash++) {
@@ -261,13 +262,28 @@ test('trigram postings past 2^16 rows live in later segments and are found by ty
     }
     hashStarts[hash + 1] = wholeRows.length;
   }
-  const legacy = { ...index, trigramStarts: hashStarts, trigramRows: Int32Array.from(wholeRows) };
-  assert.deepEqual(withSegmentedTrigrams(legacy, artists.length), index);
+  const pairs = Int32Array.from(
+    Array.from(index.wordBucketPairs).flatMap((pair) => [pair >>> 7, pair & 127]),
+  );
+  const legacy = {
+    ...index,
+    wordBucketStarts: index.wordBucketStarts.map((start) => 2 * start),
+    wordBucketPairs: pairs,
+    trigramStarts: hashStarts,
+    trigramRows: Int32Array.from(wholeRows),
+  };
+  assert.deepEqual(upgradeStoredIndex(legacy, artists.length), index);
   const outside = Int32Array.from(wholeRows);
   outside[5] = 70_000;
   assert.match(
-    String(withSegmentedTrigrams({ ...legacy, trigramRows: outside }, artists.length)),
+    String(upgradeStoredIndex({ ...legacy, trigramRows: outside }, artists.length)),
     /trigrams name a row out of range/,
+  );
+  const farStart = pairs.slice();
+  farStart[1] = 128;
+  assert.match(
+    String(upgradeStoredIndex({ ...legacy, wordBucketPairs: farStart }, artists.length)),
+    /word start past 127/,
   );
 
   // Only the last segment can name a row that does not exist.

@@ -376,7 +376,13 @@ test('a stored search index naming rows that do not exist is refused', () => {
   const bytes = encodeModel(tinyModel());
   const length = bytes.readUInt32LE(12);
   const header = JSON.parse(bytes.toString('utf8', 16, 16 + length));
-  for (const name of ['searchTrigramRows', 'searchByKey', 'searchKeyBucketStarts']) {
+  const forgedSections = [
+    'searchTrigramRows',
+    'searchByKey',
+    'searchKeyBucketStarts',
+    'searchWordBucketPairs',
+  ];
+  for (const name of forgedSections) {
     const section = header.sections.find((entry: { name: string }) => entry.name === name);
     const forged = Buffer.from(bytes);
     forged.writeInt32LE(1_000_000, section.offset);

@@ -45,6 +45,11 @@ const TYPO_CANDIDATES = 300;
 /** Trigrams are hashed into 2^16 buckets. */
 const TRIGRAM_BITS = 16;
 const TRIGRAM_BUCKETS = 1 << TRIGRAM_BITS;
+/** A later word's start in its key takes the low 7 bits of its entry: keys are cut to 100. */
+const WORD_START_BITS = 7;
+const WORD_START_MASK = (1 << WORD_START_BITS) - 1;
+/** Rows that fit in an entry with a word start beside them, in a positive Int32. */
+const MAX_ARTISTS = 2 ** (31 - WORD_START_BITS);
 /** Trigram postings hold the low SEGMENT_BITS bits of a row; its segment gives the rest. */
 const SEGMENT_BITS = 16;
 const SEGMENT_ROWS = 1 << SEGMENT_BITS;
@@ -72,7 +77,10 @@ export interface ArtistSearchIndex {
   /** Rows whose key starts with bucket b: keyBucketRows[keyBucketStarts[b] .. [b + 1]). */
   keyBucketStarts: Int32Array;
   keyBucketRows: Int32Array;
-  /** (row, word start) pairs of later words starting with bucket b, flattened. */
+  /**
+   * Later words starting with bucket b, as (row, word start) pairs packed one a value,
+   * row x 128 + start: wordBucketPairs[wordBucketStarts[b] .. [b + 1]).
+   */
   wordBucketStarts: Int32Array;
   wordBucketPairs: Int32Array;
   /**
@@ -183,9 +191,10 @@ export class ArtistSearch {
     }
     if (bucket !== undefined) {
       const end = wordBucketStarts[bucket + 1];
-      for (let i = wordBucketStarts[bucket]; i < end && results.length < limit; i += 2) {
-        const row = wordBucketPairs[i];
-        if (!seen.has(row) && this.artists.keyHasPrefix(row, key, wordBucketPairs[i + 1])) {
+      for (let i = wordBucketStarts[bucket]; i < end && results.length < limit; i++) {
+        const row = wordBucketPairs[i] >>> WORD_START_BITS;
+        const start = wordBucketPairs[i] & WORD_START_MASK;
+        if (!seen.has(row) && this.artists.keyHasPrefix(row, key, start)) {
           results.push({ index: row, kind: 'word-prefix', distance: 0 });
           seen.add(row);
         }
@@ -300,6 +309,7 @@ export class ArtistSearch {
  */
 export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistSearchIndex {
   const n = artists.length;
+  if (n > MAX_ARTISTS) throw new RangeError(`cannot index ${n} artists, at most ${MAX_ARTISTS}`);
 
   // Popularity order, and key order with the most listened first among equal keys.
   const byPopularity = popularityOrder(artists);
@@ -314,11 +324,10 @@ export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistS
   // Prefix buckets, filled in popularity order so that each is already sorted.
   const keyBuckets = new Map<string, number[]>();
   const wordBuckets = new Map<string, number[]>();
-  const add = (buckets: Map<string, number[]>, bucket: string, row: number, start = -1) => {
+  const add = (buckets: Map<string, number[]>, bucket: string, value: number) => {
     let list = buckets.get(bucket);
     if (list === undefined) buckets.set(bucket, (list = []));
-    list.push(row);
-    if (start >= 0) list.push(start);
+    list.push(value);
   };
   for (const row of byPopularity) {
     const key = artists[row].key;
@@ -328,8 +337,9 @@ export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistS
     const end = Math.min(key.length, MAX_KEY_CHARACTERS);
     for (let start = 1; start < end; start++) {
       if (key[start - 1] !== ' ' || key[start] === ' ') continue;
-      add(wordBuckets, key[start], row, start);
-      if (start + 1 < key.length) add(wordBuckets, key.slice(start, start + 2), row, start);
+      const pair = (row << WORD_START_BITS) | start;
+      add(wordBuckets, key[start], pair);
+      if (start + 1 < key.length) add(wordBuckets, key.slice(start, start + 2), pair);
     }
   }
   const bucketNames = [...new Set([...keyBuckets.keys(), ...wordBuckets.keys()])].sort();
@@ -352,25 +362,58 @@ export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistS
 }
 
 /**
- * A search index stored with trigram postings of whole rows grouped by hash alone
- * (`trigramStarts` of 2^16 + 1 entries, Int32 rows: model files of versions 2 and 3) in the
- * layout of ArtistSearchIndex, or why those postings cannot serve `artistCount` rows. The rest
- * of the index is taken as it is; check it with artistSearchIndexProblem. O(postings).
+ * The search index as model files of versions 2 and 3 store it: trigram postings as Int32 rows
+ * grouped by hash alone (`trigramStarts` of 2^16 + 1 entries), and each later-word pair as two
+ * values (row, start), `wordBucketStarts` counting values.
  */
-export function withSegmentedTrigrams(
-  index: Omit<ArtistSearchIndex, 'trigramRows'> & { trigramRows: Int32Array },
+export type StoredSearchIndexVersion3 = Omit<ArtistSearchIndex, 'trigramRows'> & {
+  trigramRows: Int32Array;
+};
+
+/**
+ * A version 2 or 3 index (see StoredSearchIndexVersion3) in the layout of ArtistSearchIndex, or
+ * why its trigram postings or word pairs cannot serve `artistCount` rows. The rest of the index
+ * is taken as it is: check the result with artistSearchIndexProblem. O(postings + pairs).
+ */
+export function upgradeStoredIndex(
+  stored: StoredSearchIndexVersion3,
   artistCount: number,
 ): ArtistSearchIndex | string {
-  const { trigramStarts: starts, trigramRows: rows } = index;
-  if (starts.length !== TRIGRAM_BUCKETS + 1) {
-    return `trigramStarts has ${starts.length} entries, expected ${TRIGRAM_BUCKETS + 1}`;
+  const { trigramStarts, trigramRows, wordBucketStarts, wordBucketPairs } = stored;
+  if (trigramStarts.length !== TRIGRAM_BUCKETS + 1) {
+    return `trigramStarts has ${trigramStarts.length} entries, expected ${TRIGRAM_BUCKETS + 1}`;
   }
-  if (starts[0] !== 0 || starts[TRIGRAM_BUCKETS] !== rows.length || !ascending(starts, 1)) {
-    return `trigrams do not cover their ${rows.length} entries in order`;
+  if (!coversInOrder(trigramStarts, trigramRows.length, 1)) {
+    return `trigrams do not cover their ${trigramRows.length} entries in order`;
   }
-  if (!inRange(rows, 1, artistCount)) return 'trigrams name a row out of range';
-  const segmented = segmentPostings(starts, rows, artistCount);
-  return { ...index, trigramStarts: segmented.starts, trigramRows: segmented.rows };
+  if (!inRange(trigramRows, 1, artistCount)) return 'trigrams name a row out of range';
+  if (!coversInOrder(wordBucketStarts, wordBucketPairs.length, 2)) {
+    return `word buckets do not cover their ${wordBucketPairs.length} entries in order`;
+  }
+  if (!inRange(wordBucketPairs, 2, Math.min(artistCount, MAX_ARTISTS))) {
+    return 'word buckets name a row out of range';
+  }
+  if (!inRange(wordBucketPairs.subarray(1), 2, WORD_START_MASK + 1)) {
+    return `word buckets name a word start past ${WORD_START_MASK}`;
+  }
+
+  const segmented = segmentPostings(trigramStarts, trigramRows, artistCount);
+  const pairs = new Int32Array(wordBucketPairs.length / 2);
+  for (let i = 0; i < pairs.length; i++) {
+    pairs[i] = (wordBucketPairs[2 * i] << WORD_START_BITS) | wordBucketPairs[2 * i + 1];
+  }
+  return {
+    ...stored,
+    wordBucketStarts: wordBucketStarts.map((start) => start / 2),
+    wordBucketPairs: pairs,
+    trigramStarts: segmented.starts,
+    trigramRows: segmented.rows,
+  };
+}
+
+/** Whether CSR `starts` begin at 0, end at `total` and hold whole `stride`-sized groups. */
+function coversInOrder(starts: Int32Array, total: number, stride: number): boolean {
+  return starts[0] === 0 && starts[starts.length - 1] === total && ascending(starts, stride);
 }
 
 /**
@@ -424,16 +467,17 @@ export function artistSearchIndexProblem(
   for (const [name, actual, expected] of sizes) {
     if (actual !== expected) return `${name} has ${actual} entries, expected ${expected}`;
   }
-  const csr: [string, Int32Array, Int32Array, 1 | 2][] = [
+  // Values are rows, or rows x 128 + a word start.
+  const csr: [string, Int32Array, Int32Array, number][] = [
     ['key buckets', index.keyBucketStarts, index.keyBucketRows, 1],
-    ['word buckets', index.wordBucketStarts, index.wordBucketPairs, 2],
+    ['word buckets', index.wordBucketStarts, index.wordBucketPairs, WORD_START_MASK + 1],
   ];
-  for (const [name, starts, values, stride] of csr) {
+  for (const [name, starts, values, rowScale] of csr) {
     if (starts[0] !== 0 || starts[starts.length - 1] !== values.length) {
       return `${name} do not cover their ${values.length} entries`;
     }
-    if (!ascending(starts, stride)) return `${name} have starts out of order`;
-    if (!inRange(values, stride, artistCount)) return `${name} name a row out of range`;
+    if (!ascending(starts, 1)) return `${name} have starts out of order`;
+    if (!inRange(values, 1, artistCount * rowScale)) return `${name} name a row out of range`;
   }
   if (!inRange(index.byPopularity, 1, artistCount) || !inRange(index.byKey, 1, artistCount)) {
     return 'an artist order names a row out of range';

@@ -26,7 +26,8 @@
  * | ... | the artist search index (ArtistSearchIndex, src/model/artistSearch.ts): |
  * | | `searchByPopularity`, `searchByKey` Int32 x artists; `searchBucketNames` UTF-8, names |
  * | | each followed by `\0`; `searchKeyBucketStarts`, `searchKeyBucketRows`, |
- * | | `searchWordBucketStarts`, `searchWordBucketPairs`, `searchTrigramStarts` Int32, |
+ * | | `searchWordBucketStarts`, `searchWordBucketPairs` (row x 128 + word start), |
+ * | | `searchTrigramStarts` Int32, |
  * | | `searchTrigramRows` Uint16 (the low 16 bits of each row, in segments of 2^16 rows) |
  * | 4 | u32 CRC-32 of every byte before it |
  *
@@ -65,7 +66,8 @@
  * when it is empty and stored nowhere, else it is in `latin1Strings`), then `latin1Strings`
  * (Latin-1) and `utf8Strings` (UTF-8), the non-empty fields in artist order, then field order,
  * each followed by `\0`. Versions 2 and 3 store the trigram postings as Int32 rows grouped by hash
- * alone (`searchTrigramStarts` of 2^16 + 1); they are regrouped by segment on loading.
+ * alone (`searchTrigramStarts` of 2^16 + 1) and each later-word pair as two Int32 values; both are
+ * put in the current layout on loading.
  */
 import {
   closeSync,
@@ -83,7 +85,7 @@ import * as zlib from 'node:zlib';
 import {
   artistSearchIndexProblem,
   buildArtistSearchIndex,
-  withSegmentedTrigrams,
+  upgradeStoredIndex,
 } from './artistSearch.ts';
 import { ArtistTable, modelWithArtistTable } from './artistTable.ts';
 import type { ArtistSearchIndex } from './artistSearch.ts';
@@ -626,11 +628,11 @@ function decodeBody(
       trigramStarts: rows('searchTrigramStarts'),
     };
 
-    // Versions 2 and 3 store trigram postings as whole rows, grouped by hash alone.
+    // Versions 2 and 3 store trigram postings and word pairs in an earlier layout.
     const index =
       layout.version >= 4
         ? { ...stored, trigramRows: view('searchTrigramRows', Uint16Array) }
-        : withSegmentedTrigrams({ ...stored, trigramRows: rows('searchTrigramRows') }, n);
+        : upgradeStoredIndex({ ...stored, trigramRows: rows('searchTrigramRows') }, n);
     if (typeof index === 'string') fail(`has a damaged search index (${index})`);
     const problem = artistSearchIndexProblem(index, n);
     if (problem !== undefined) fail(`has a damaged search index (${problem})`);
