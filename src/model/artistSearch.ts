@@ -23,7 +23,7 @@ import { distance } from 'fastest-levenshtein';
 import { ArtistTable } from './artistTable.ts';
 import { lookupKey } from './lookupKey.ts';
 import type { ModelArtist } from './types.ts';
-import { largestUnsigned } from './wasm/kernels.ts';
+import { largestUnsigned, largestUnsigned16, nonDecreasing } from './wasm/kernels.ts';
 
 /** How a result matched the query. */
 export type MatchKind = 'exact' | 'prefix' | 'word-prefix' | 'typo';
@@ -85,8 +85,9 @@ export interface ArtistSearchIndex {
   wordBucketPairs: Int32Array;
   /**
    * Hashed trigram postings in segments of 2^16 rows: segment s of hash h holds the rows
-   * s x 2^16 + trigramRows[i], i in trigramStarts[h S + s] .. [h S + s + 1), increasing, where
-   * S = trigramSegments(rows). Two bytes a posting where a row takes four.
+   * s x 2^16 + trigramRows[i], i in trigramStarts[g] .. [g + 1), g = s x 2^16 + h, increasing;
+   * there are trigramSegments(rows) segments. Two bytes a posting where a row takes four, and
+   * the last segment, the only one that can name a row past the end, is one run of postings.
    */
   trigramStarts: Int32Array;
   trigramRows: Uint16Array;
@@ -119,11 +120,13 @@ export class ArtistSearch {
     this.artists = artists instanceof ArtistTable ? artists : ArtistTable.fromRecords(artists);
     this.index = index ?? buildArtistSearchIndex(this.artists.records());
     const n = this.artists.size;
-    this.popularityRank = new Int32Array(n);
-    for (let position = 0; position < n; position++) {
-      this.popularityRank[this.index.byPopularity[position]] = position;
+    const { byPopularity, bucketNames } = this.index;
+    const rank = new Int32Array(n);
+    for (let position = 0; position < n; position++) rank[byPopularity[position]] = position;
+    this.popularityRank = rank;
+    for (let number = 0; number < bucketNames.length; number++) {
+      this.bucketNumber.set(bucketNames[number], number);
     }
-    this.index.bucketNames.forEach((name, number) => this.bucketNumber.set(name, number));
     this.sharedTrigrams = new Uint16Array(n);
     this.segments = trigramSegments(n);
   }
@@ -240,13 +243,12 @@ export class ArtistSearch {
     const grams = new Int32Array(MAX_KEY_CHARACTERS + 2);
     const gramCount = trigramHashes(key, grams);
     const { trigramStarts, trigramRows } = this.index;
-    const segments = this.segments;
     for (let g = 0; g < gramCount; g++) {
-      const first = grams[g] * segments;
-      for (let segment = 0; segment < segments; segment++) {
+      for (let segment = 0; segment < this.segments; segment++) {
         const base = segment * SEGMENT_ROWS;
-        const end = trigramStarts[first + segment + 1];
-        for (let i = trigramStarts[first + segment]; i < end; i++) {
+        const group = segment * TRIGRAM_BUCKETS + grams[g];
+        const end = trigramStarts[group + 1];
+        for (let i = trigramStarts[group]; i < end; i++) {
           const row = base + trigramRows[i];
           if (counts[row] === 0) touched.push(row);
           if (counts[row] < 65535) counts[row]++;
@@ -417,8 +419,8 @@ function coversInOrder(starts: Int32Array, total: number, stride: number): boole
 }
 
 /**
- * Postings grouped by hash (`hashStarts` over TRIGRAM_BUCKETS, rows in [0, n)) regrouped by hash
- * then segment with a counting sort that keeps their order, each row cut to its low 16 bits.
+ * Postings grouped by hash (`hashStarts` over TRIGRAM_BUCKETS, rows in [0, n)) regrouped by
+ * segment then hash with a counting sort that keeps their order, each row cut to its low 16 bits.
  * O(postings + 2^16 x segments).
  */
 function segmentPostings(
@@ -428,19 +430,18 @@ function segmentPostings(
 ): { starts: Int32Array; rows: Uint16Array } {
   const segments = trigramSegments(n);
   const starts = new Int32Array(TRIGRAM_BUCKETS * segments + 1);
+  const groupOf = (row: number, hash: number) => (row >>> SEGMENT_BITS) * TRIGRAM_BUCKETS + hash;
   for (let hash = 0; hash < TRIGRAM_BUCKETS; hash++) {
-    const first = hash * segments + 1;
     for (let i = hashStarts[hash]; i < hashStarts[hash + 1]; i++) {
-      starts[first + (rows[i] >>> SEGMENT_BITS)]++;
+      starts[groupOf(rows[i], hash) + 1]++;
     }
   }
   for (let group = 1; group < starts.length; group++) starts[group] += starts[group - 1];
   const next = starts.slice(0, -1);
   const low = new Uint16Array(rows.length);
   for (let hash = 0; hash < TRIGRAM_BUCKETS; hash++) {
-    const first = hash * segments;
     for (let i = hashStarts[hash]; i < hashStarts[hash + 1]; i++) {
-      low[next[first + (rows[i] >>> SEGMENT_BITS)]++] = rows[i] & (SEGMENT_ROWS - 1);
+      low[next[groupOf(rows[i], hash)]++] = rows[i] & (SEGMENT_ROWS - 1);
     }
   }
   return { starts, rows: low };
@@ -476,24 +477,23 @@ export function artistSearchIndexProblem(
     if (starts[0] !== 0 || starts[starts.length - 1] !== values.length) {
       return `${name} do not cover their ${values.length} entries`;
     }
-    if (!ascending(starts, 1)) return `${name} have starts out of order`;
+    if (!nonDecreasing(starts)) return `${name} have starts out of order`;
     if (!inRange(values, 1, artistCount * rowScale)) return `${name} name a row out of range`;
   }
   if (!inRange(index.byPopularity, 1, artistCount) || !inRange(index.byKey, 1, artistCount)) {
     return 'an artist order names a row out of range';
   }
 
-  // Trigram postings: any 16 bits name a row of a full segment; the last may be partial.
+  // Trigram postings: any 16 bits name a row of a full segment; only the last may be partial.
   const { trigramStarts, trigramRows } = index;
   if (trigramStarts[0] !== 0 || trigramStarts[trigramStarts.length - 1] !== trigramRows.length) {
     return `trigrams do not cover their ${trigramRows.length} entries`;
   }
-  if (!ascending(trigramStarts, 1)) return 'trigrams have starts out of order';
+  if (!nonDecreasing(trigramStarts)) return 'trigrams have starts out of order';
+  const lastSegment = trigramRows.subarray(trigramStarts[(segments - 1) * TRIGRAM_BUCKETS]);
   const lastRows = artistCount - (segments - 1) * SEGMENT_ROWS;
-  for (let group = segments - 1; group < trigramStarts.length - 1; group += segments) {
-    for (let i = trigramStarts[group]; i < trigramStarts[group + 1]; i++) {
-      if (trigramRows[i] >= lastRows) return 'trigrams name a row out of range';
-    }
+  if (lastSegment.length > 0 && largestUnsigned16(lastSegment) >= lastRows) {
+    return 'trigrams name a row out of range';
   }
   return undefined;
 }

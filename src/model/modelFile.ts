@@ -90,7 +90,7 @@ import {
 import { ArtistTable, modelWithArtistTable } from './artistTable.ts';
 import type { ArtistSearchIndex } from './artistSearch.ts';
 import type { ModelArtist, ModelData, ModelMeta } from './types.ts';
-import { residentRoom } from './wasm/kernels.ts';
+import { nonDecreasing, residentRoom } from './wasm/kernels.ts';
 
 /** Version of the layout above, the one written. */
 export const MODEL_FORMAT_VERSION = 4;
@@ -709,9 +709,7 @@ function readArtistTable(
 
 /** Whether `starts` begins at 0, never decreases and ends at `total`. O(starts). */
 function coversInOrder(starts: Uint32Array, total: number): boolean {
-  let decreases = 0;
-  for (let i = 1; i < starts.length; i++) decreases |= starts[i] < starts[i - 1] ? 1 : 0;
-  return decreases === 0 && starts[0] === 0 && starts[starts.length - 1] === total;
+  return starts[0] === 0 && starts[starts.length - 1] === total && nonDecreasing(starts);
 }
 
 /**

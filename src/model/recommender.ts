@@ -105,14 +105,17 @@ export class Recommender {
     this.shrink = new Float32Array(n);
     this.scratch = new Float64Array(n);
     this.neighbourScratch = new Float64Array(n);
+    // One pass over the columns (run once per load, so kept to locals and typed arrays).
+    const { listeners: counts, keyStarts } = this.artists;
+    const shrink = this.shrink;
     let listeners = 0;
     for (let row = 0; row < n; row++) {
-      const count = this.artists.listeners[row];
-      if (this.artists.keyLength(row) === 0) {
+      const count = counts[row];
+      shrink[row] = count / (count + SIMILARITY_SHRINK);
+      listeners += count;
+      if (keyStarts[row + 1] === keyStarts[row]) {
         this.rowOfBareName.set(bareName(this.artists.artist(row).name), row);
       }
-      this.shrink[row] = count / (count + SIMILARITY_SHRINK);
-      listeners += count;
     }
     this.meanListeners = n > 0 ? listeners / n : 0;
   }

@@ -34,8 +34,12 @@ type RowDotsExport = (
   out: number,
 ) => void;
 
-/** largestUnsigned of bounds.wat: (values byte offset, count, stride) -> largest, as int32. */
-type BoundsExport = (values: number, count: number, stride: number) => number;
+/** The checks of bounds.wat: byte offset of the values, their count (and stride) -> int32. */
+interface BoundsExports {
+  largestUnsigned(values: number, count: number, stride: number): number;
+  largestUnsigned16(values: number, count: number): number;
+  nonDecreasing(values: number, count: number): number;
+}
 
 /** One block of WebAssembly memory holding matrices of `rows` x `columns`, and the scan kernel. */
 class ScanBlock {
@@ -47,8 +51,8 @@ class ScanBlock {
   readonly rowDots: RowDotsExport;
   readonly rowDotsSingle: RowDotsExport;
   private next = 0;
-  /** largestUnsigned of bounds.wat over this block, instantiated on first use. */
-  private bounds: BoundsExport | undefined;
+  /** bounds.wat over this block, instantiated on first use. */
+  private boundsInstance: BoundsExports | undefined;
 
   /** `roomBytes` free bytes at offset 0 of the block (see residentRoom); empty by default. */
   readonly room: Uint8Array;
@@ -76,13 +80,13 @@ class ScanBlock {
     this.out = this.float64(rows);
   }
 
-  /** largestUnsigned of bounds.wat: (values byte offset, count, stride) -> largest, unsigned. */
-  largestUnsigned(values: number, count: number, stride: number): number {
-    if (this.bounds === undefined) {
+  /** The checks of bounds.wat over this block. */
+  get bounds(): BoundsExports {
+    if (this.boundsInstance === undefined) {
       const instance = new WebAssembly.Instance(boundsModule, { env: { memory: this.memory } });
-      this.bounds = instance.exports.largestUnsigned as BoundsExport;
+      this.boundsInstance = instance.exports as unknown as BoundsExports;
     }
-    return this.bounds(values, count, stride) >>> 0;
+    return this.boundsInstance;
   }
 
   /** A zeroed slice of the block; throws when the block is full (a sizing bug). */
@@ -605,7 +609,7 @@ export class ImplicitKernel {
 export function largestUnsigned(values: Int32Array, stride: 1 | 2): number {
   const block = blockOfBuffer.get(values.buffer);
   if (block !== undefined && values.length > 0) {
-    return block.largestUnsigned(values.byteOffset, values.length, stride);
+    return block.bounds.largestUnsigned(values.byteOffset, values.length, stride) >>> 0;
   }
   let largest = 0;
   for (let i = 0; i < values.length; i += stride) {
@@ -613,4 +617,31 @@ export function largestUnsigned(values: Int32Array, stride: 1 | 2): number {
     if (value > largest) largest = value;
   }
   return largest;
+}
+
+/** As `largestUnsigned` for 16-bit values (bounds.wat when `values` is resident). O(length). */
+export function largestUnsigned16(values: Uint16Array): number {
+  const block = blockOfBuffer.get(values.buffer);
+  if (block !== undefined && values.length > 0) {
+    return block.bounds.largestUnsigned16(values.byteOffset, values.length);
+  }
+  let largest = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] > largest) largest = values[i];
+  return largest;
+}
+
+/**
+ * Whether no value of `values`, read as unsigned, is smaller than the one before it: CSR starts
+ * in order. In WebAssembly SIMD (bounds.wat) when `values` is resident, about 0.2 ms for 640,000
+ * values; a plain loop otherwise. O(length).
+ */
+export function nonDecreasing(values: Uint32Array | Int32Array): boolean {
+  const block = blockOfBuffer.get(values.buffer);
+  if (block !== undefined && values.length > 0) {
+    return block.bounds.nonDecreasing(values.byteOffset, values.length) === 1;
+  }
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] >>> 0 < values[i - 1] >>> 0) return false;
+  }
+  return true;
 }
