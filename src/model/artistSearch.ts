@@ -414,8 +414,9 @@ export function upgradeStoredIndex(
 }
 
 /** Whether CSR `starts` begin at 0, end at `total` and hold whole `stride`-sized groups. */
-function coversInOrder(starts: Int32Array, total: number, stride: number): boolean {
-  return starts[0] === 0 && starts[starts.length - 1] === total && ascending(starts, stride);
+function coversInOrder(starts: Int32Array, total: number, stride: 1 | 2): boolean {
+  const inOrder = stride === 1 ? nonDecreasing(starts) : ascending(starts, stride);
+  return starts[0] === 0 && starts[starts.length - 1] === total && inOrder;
 }
 
 /**
@@ -429,6 +430,7 @@ function segmentPostings(
   n: number,
 ): { starts: Int32Array; rows: Uint16Array } {
   const segments = trigramSegments(n);
+  if (segments === 1) return { starts: hashStarts.slice(), rows: Uint16Array.from(rows) };
   const starts = new Int32Array(TRIGRAM_BUCKETS * segments + 1);
   const groupOf = (row: number, hash: number) => (row >>> SEGMENT_BITS) * TRIGRAM_BUCKETS + hash;
   for (let hash = 0; hash < TRIGRAM_BUCKETS; hash++) {
