@@ -458,6 +458,7 @@ export function artistSearchIndexProblem(
   index: ArtistSearchIndex,
   artistCount: number,
 ): string | undefined {
+  if (artistCount > MAX_ARTISTS) return `${artistCount} artists are more than ${MAX_ARTISTS}`;
   const buckets = index.bucketNames.length;
   const segments = trigramSegments(artistCount);
   const sizes: [string, number, number][] = [

@@ -581,7 +581,7 @@ function decodeBody(
   const text = (sectionName: SectionName, encoding: BufferEncoding = 'utf8') =>
     slice(sectionName).toString(encoding);
 
-  // Artists: from version 4 on a table over the columns, before it records made now.
+  // Artists: a table over the columns from version 4 on; before, records made here.
   let table: ArtistTable | undefined;
   let artists: ModelArtist[] | undefined;
   if (layout.version >= 4) {
