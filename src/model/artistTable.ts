@@ -6,10 +6,9 @@
  * object per artist: ids, listeners and the keys' UTF-16 code units (`keyUnits`, every key in row
  * order, `keyStarts` marking where each begins) are typed views on the file's bytes, searched in
  * place, and a record is decoded from the file's text the first time `artist(row)` asks for it,
- * then kept.
- * At 160,000 artists that saves about 60 ms of a load, most of it the garbage collector's work
- * on 640,000 short strings. A model built in memory (training, tests) wraps its records with
- * `ArtistTable.fromRecords`, so both kinds serve through the same door.
+ * then kept. At 160,000 artists that saves about 60 ms of a load, most of it the garbage
+ * collector's work on 640,000 short strings. A model built in memory (training, tests) wraps its
+ * records with `ArtistTable.fromRecords`, so both kinds serve through the same door.
  *
  * `ModelData.artists` of a model read this way is an accessor that makes every record on its
  * first use (O(artists), what a load cost before): code on the serving path asks

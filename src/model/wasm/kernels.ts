@@ -1,8 +1,9 @@
 /**
  * The WebAssembly kernels (hand-written SIMD, see the `.wat` files beside this one), loaded
  * synchronously at import and exposed as typed functions: the serving scans `rowDots` and
- * `rowDotsSingle` (scan.wat), and the trainer's HALS pass `HalsKernel` (hals.wat) over a
- * `SharedArena`.
+ * `rowDotsSingle` (scan.wat), the checks a model file's index passes on loading
+ * (`largestUnsigned`, `largestUnsigned16`, `nonDecreasing`: bounds.wat, over the block the file
+ * was read into), and the trainer's HALS pass `HalsKernel` (hals.wat) over a `SharedArena`.
  *
  * A kernel reads and writes only its own WebAssembly memory, so the arrays it scans live there:
  * `residentMatrices` copies row-major float32 matrices once into a fresh block of memory (a bump
@@ -603,8 +604,8 @@ export class ImplicitKernel {
  * The largest of `values` read as unsigned 32-bit integers (a negative value reads as 2^31 or
  * more), taking every value or, with `stride` 2, every other one from the first; 0 for none.
  * In WebAssembly SIMD (bounds.wat) when `values` lies in a block of `residentRoom` (a model file
- * read into memory): about 1 ms for 2.2 million values, a quarter of the plain loop used for
- * other arrays. O(values.length).
+ * read into memory): about 0.3 ms for the 3 million values of a 160,000-artist search index, where
+ * the plain loop used for other arrays, run once per load, takes over 4 ms. O(values.length).
  */
 export function largestUnsigned(values: Int32Array, stride: 1 | 2): number {
   const block = blockOfBuffer.get(values.buffer);
