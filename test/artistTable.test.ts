@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArtistTable, artistCount, artistTableOf } from '../src/model/artistTable.ts';
+import {
+  ArtistTable,
+  artistCount,
+  artistTableOf,
+  modelWithArtistTable,
+} from '../src/model/artistTable.ts';
+import { buildArtistSearchIndex } from '../src/model/artistSearch.ts';
 import { decodeModel, encodeModel } from '../src/model/modelFile.ts';
+import { Recommender } from '../src/model/recommender.ts';
 import type { ModelArtist } from '../src/model/types.ts';
 import { tinyModel } from './support/tinyModel.ts';
 
@@ -57,4 +64,39 @@ test('a model built in memory gets a table over its own array', () => {
     assert.equal(table.artist(row), model.artists[row]);
     assert.equal(table.key(row), model.artists[row].key);
   }
+});
+
+test('serving makes records only for the artists it answers with', () => {
+  const model = tinyModel();
+  const columns = ArtistTable.fromRecords(model.artists);
+  const made = new Set<number>();
+  const table = new ArtistTable(
+    columns.ids,
+    columns.listeners,
+    columns.keyUnits,
+    columns.keyStarts,
+    (row) => {
+      made.add(row);
+      return { ...model.artists[row] };
+    },
+  );
+  const { artists, ...fields } = model;
+  const searchIndex = buildArtistSearchIndex(artists);
+  const recommender = new Recommender(modelWithArtistTable({ ...fields, searchIndex }, table));
+  assert.equal(made.size, 0, 'none on construction, with a stored search index');
+
+  const shown = new Set<string>();
+  const note = (list: { key: string }[]) => list.forEach((artist) => shown.add(artist.key));
+  note(recommender.autocomplete('ra', 5));
+  note(recommender.autocomplete('metalica', 5));
+  const picks = recommender.recommend([{ artistKey: artists[8].key, weight: 2 }], 3);
+  note(picks.flatMap((pick) => [pick.artist, pick.because]));
+  assert.ok(made.size > 0);
+  assert.deepEqual([...made].map((row) => artists[row].key).sort(), [...shown].sort());
+  assert.equal(recommender.artistCount, artists.length);
+
+  // /similar keeps a list of 25 neighbours per artist asked about: those records, no more.
+  const before = made.size;
+  recommender.similarArtists(artists[3], 4);
+  assert.ok(made.size <= before + 25);
 });
