@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { distance } from 'fastest-levenshtein';
-import { ArtistSearch } from '../src/model/artistSearch.ts';
+import {
+  ArtistSearch,
+  artistSearchIndexProblem,
+  buildArtistSearchIndex,
+  trigramSegments,
+  upgradeStoredIndex,
+} from '../src/model/artistSearch.ts';
 import { lookupKey } from '../src/model/lookupKey.ts';
 import type { ModelArtist } from '../src/model/types.ts';
 import { tinyModel } from './support/tinyModel.ts';
@@ -219,4 +225,74 @@ test('answers a query in well under 5 ms (median) at 17,000 artists', () => {
   times.sort((a, b) => a - b);
   const median = times[times.length >> 1];
   assert.ok(median < 5, `median ${median.toFixed(3)} ms`);
+});
+
+test('trigram postings past 2^16 rows live in later segments and are found by typo', () => {
+  const words = ['zephyr', 'quartz', 'jukebox', 'vortex', 'mirage', 'basalt', 'cobalt'];
+  const artists = Array.from({ length: 70_000 }, (_, row) =>
+    artist(`${words[row % 7]} ${words[(row * 3) % 7]} ${row}`, 1 + (row % 97), row),
+  );
+  const index = buildArtistSearchIndex(artists);
+  assert.equal(trigramSegments(artists.length), 2);
+  assert.equal(trigramSegments(65_536), 1);
+  assert.equal(trigramSegments(0), 1);
+  assert.ok(index.trigramRows instanceof Uint16Array);
+  assert.equal(index.trigramStarts.length, 2 * 65_536 + 1);
+  assert.equal(artistSearchIndexProblem(index, artists.length), undefined);
+
+  // A row of the second segment, found from a typo of its name (one letter dropped).
+  const search = new ArtistSearch(artists, index);
+  for (const row of [65_536, 69_999, 30_000]) {
+    const name = artists[row].name;
+    const typo = name.slice(0, 2) + name.slice(3);
+    const found = search.search(typo, 10).map((match) => match.index);
+    assert.ok(found.includes(row), `${typo}: ${found}`);
+  }
+
+  // The same postings as whole rows grouped by hash alone, and the word pairs as two values each
+  // (versions 2 and 3), come back to these.
+  const hashStarts = new Int32Array(65_537);
+  const wholeRows: number[] = [];
+  for (let hash = 0; hash < 65_536; hash++) {
+    for (let segment = 0; segment < 2; segment++) {
+      const group = segment * 65_536 + hash;
+      for (let i = index.trigramStarts[group]; i < index.trigramStarts[group + 1]; i++) {
+        wholeRows.push(segment * 65_536 + index.trigramRows[i]);
+      }
+    }
+    hashStarts[hash + 1] = wholeRows.length;
+  }
+  const pairs = Int32Array.from(
+    Array.from(index.wordBucketPairs).flatMap((pair) => [pair >>> 7, pair & 127]),
+  );
+  const legacy = {
+    ...index,
+    wordBucketStarts: index.wordBucketStarts.map((start) => 2 * start),
+    wordBucketPairs: pairs,
+    trigramStarts: hashStarts,
+    trigramRows: Int32Array.from(wholeRows),
+  };
+  assert.deepEqual(upgradeStoredIndex(legacy, artists.length), index);
+  const outside = Int32Array.from(wholeRows);
+  outside[5] = 70_000;
+  assert.match(
+    String(upgradeStoredIndex({ ...legacy, trigramRows: outside }, artists.length)),
+    /trigrams name a row out of range/,
+  );
+  const farStart = pairs.slice();
+  farStart[1] = 128;
+  assert.match(
+    String(upgradeStoredIndex({ ...legacy, wordBucketPairs: farStart }, artists.length)),
+    /word start past 127/,
+  );
+
+  // Only the last segment can name a row that does not exist.
+  const damaged = { ...index, trigramRows: index.trigramRows.slice() };
+  const lastGroup = index.trigramStarts.findIndex(
+    (start, group) => group >= 65_536 && index.trigramStarts[group + 1] > start,
+  );
+  damaged.trigramRows[index.trigramStarts[lastGroup]] = 70_000 - 65_536;
+  assert.match(String(artistSearchIndexProblem(damaged, artists.length)), /row out of range/);
+  damaged.trigramRows[index.trigramStarts[lastGroup]] = 70_000 - 65_536 - 1;
+  assert.equal(artistSearchIndexProblem(damaged, artists.length), undefined);
 });

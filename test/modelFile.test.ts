@@ -18,6 +18,7 @@ import {
   servingModelPath,
 } from '../src/model/modelPaths.ts';
 import { ArtistSearch, buildArtistSearchIndex } from '../src/model/artistSearch.ts';
+import { artistCount, artistTableOf } from '../src/model/artistTable.ts';
 import { gram } from '../src/model/embedding.ts';
 import { Recommender } from '../src/model/recommender.ts';
 import type { ModelData } from '../src/model/types.ts';
@@ -202,9 +203,21 @@ test('decoding refuses headers whose counts disagree with the sections', () => {
   );
   refuses(
     withHeader(bytes, (h) => {
-      h.sections.find((entry: { name: string }) => entry.name === 'latin1Strings').byteLength -= 1;
+      h.sections.find((entry: { name: string }) => entry.name === 'artistText').byteLength -= 1;
     }),
-    /fields/,
+    /artist text starts do not cover the \d+ bytes of the text in order/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.sections.find((entry: { name: string }) => entry.name === 'artistKeys').byteLength -= 2;
+    }),
+    /artist key starts do not cover the \d+ code units of the keys in order/,
+  );
+  refuses(
+    withHeader(bytes, (h) => {
+      h.sections.find((entry: { name: string }) => entry.name === 'artistKeys').byteLength -= 1;
+    }),
+    /not whole UTF-16 code units/,
   );
   refuses(
     withHeader(bytes, (h) => {
@@ -363,7 +376,13 @@ test('a stored search index naming rows that do not exist is refused', () => {
   const bytes = encodeModel(tinyModel());
   const length = bytes.readUInt32LE(12);
   const header = JSON.parse(bytes.toString('utf8', 16, 16 + length));
-  for (const name of ['searchTrigramRows', 'searchByKey', 'searchKeyBucketStarts']) {
+  const forgedSections = [
+    'searchTrigramRows',
+    'searchByKey',
+    'searchKeyBucketStarts',
+    'searchWordBucketPairs',
+  ];
+  for (const name of forgedSections) {
     const section = header.sections.find((entry: { name: string }) => entry.name === name);
     const forged = Buffer.from(bytes);
     forged.writeInt32LE(1_000_000, section.offset);
@@ -612,4 +631,83 @@ test('the shipped model rewritten in the current version keeps every bit and eve
     ];
     assert.deepEqual(a.recommend(taste, 10), b.recommend(taste, 10), artist.name);
   }
+});
+
+test('a version 3 file is still read, and answers as the same model written as version 4', () => {
+  const path = join(import.meta.dirname, 'fixtures', 'model-v3.nmf');
+  const old = readModel(path);
+  assert.equal(old.meta.formatVersion, 3);
+  assert.ok(old.searchIndex !== undefined);
+  const expected = sparseTinyModel(0.1, [1]);
+  expected.artists[0] = { ...expected.artists[0], url: null, tags: [] };
+  assert.deepEqual(old.artists, expected.artists);
+  assert.ok(bitsOf(old.artistFactors).equals(bitsOf(expected.artistFactors)));
+  assert.ok(bitsOf(old.similarityEmbedding).equals(bitsOf(expected.similarityEmbedding)));
+
+  const current = decodeModel(encodeModel(old));
+  assert.equal(current.meta.formatVersion, MODEL_FORMAT_VERSION);
+  assertSameAnswers(new Recommender(old), new Recommender(current));
+});
+
+test('artists of a version 4 file are made when asked for and equal the records written', () => {
+  for (const path of ['model-v1.nmf', 'model-v2.nmf', 'model-v3.nmf']) {
+    const old = readModel(join(import.meta.dirname, 'fixtures', path));
+    const current = decodeModel(encodeModel(old));
+    const table = artistTableOf(current);
+    assert.equal(artistCount(current), old.artists.length);
+
+    // Every artist, asked for in a scattered order before the array is made, then the array.
+    const n = old.artists.length;
+    for (let i = 0; i < n; i++) {
+      const row = (i * 17) % n;
+      assert.deepEqual(table.artist(row), old.artists[row], `${path} row ${row}`);
+      assert.equal(table.key(row), old.artists[row].key);
+      assert.equal(table.listeners[row], old.artists[row].listeners);
+      assert.equal(table.ids[row], old.artists[row].id);
+    }
+    assert.deepEqual(current.artists, old.artists);
+    assert.equal(table.artist(5), current.artists[5], 'one record per artist');
+    assert.equal(current.artists, current.artists, 'one array');
+    assert.throws(() => {
+      current.artists[0] = old.artists[1];
+    }, TypeError);
+
+    // A copy of the model serves from its own records.
+    const copy = { ...current, artists: current.artists.slice(1) };
+    assert.equal(artistTableOf(copy).size, n - 1);
+  }
+});
+
+test('version 4 artist columns whose starts disagree with their text are refused', () => {
+  const bytes = encodeModel(tinyModel());
+  const header = headerOf(bytes);
+  const section = (name: string) =>
+    header.sections.find((entry: { name: string }) => entry.name === name);
+  const refuses = (buffer: Buffer, pattern: RegExp) =>
+    assert.throws(
+      () => decodeModel(buffer, 'text.nmf'),
+      (error: Error) =>
+        error instanceof ModelFileError &&
+        error.message.startsWith('text.nmf: ') &&
+        pattern.test(error.message),
+    );
+
+  // A start moved past the next one, a first start that is not 0, a last one short of the end.
+  const keyStarts = section('artistKeyStarts').offset;
+  const backwards = Buffer.from(bytes);
+  backwards.writeUInt32LE(bytes.readUInt32LE(keyStarts + 12) + 1, keyStarts + 8);
+  refuses(withChecksum(backwards), /artist key starts do not cover the \d+ code units/);
+  const textStarts = section('artistTextStarts').offset;
+  const late = Buffer.from(bytes);
+  late.writeUInt32LE(1, textStarts);
+  refuses(withChecksum(late), /artist text starts do not cover the \d+ bytes/);
+  const short = Buffer.from(bytes);
+  const last = textStarts + 4 * 3 * header.artists;
+  short.writeUInt32LE(bytes.readUInt32LE(last) - 1, last);
+  refuses(withChecksum(short), /artist text starts do not cover/);
+
+  // A flipped bit in the text is caught by the checksum, before any artist is made.
+  const flipped = Buffer.from(bytes);
+  flipped[section('artistText').offset + 3] ^= 0x20;
+  refuses(flipped, /checksum mismatch/);
 });

@@ -5,12 +5,16 @@ import { join } from 'node:path';
 import { assembleKernel, kernelSources, WASM_FOLDER } from '../src/model/wasm/build.ts';
 import {
   HalsKernel,
-  SharedArena,
   halsScratchLength,
   isResident,
+  largestUnsigned,
+  largestUnsigned16,
+  nonDecreasing,
   residentMatrices,
+  residentRoom,
   rowDots,
   rowDotsSingle,
+  SharedArena,
 } from '../src/model/wasm/kernels.ts';
 import { sweepRows, sweepScratch } from '../src/model/nmfWorker.ts';
 
@@ -344,4 +348,67 @@ test('the HALS kernel refuses arrays outside its arena and ranges outside the fa
     () => kernel.rowProducts(fixture.resident, 4, 0, 7, 2, 5, products, cursors),
     RangeError,
   );
+});
+
+test('largestUnsigned in WebAssembly equals a plain loop: lengths, offsets, strides, signs', () => {
+  const room = residentRoom(4 * 256, 1, 1);
+  const resident = new Int32Array(room.buffer, room.byteOffset, 256);
+  const plain = new Int32Array(256);
+  let state = 7;
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) | 0);
+  for (let trial = 0; trial < 400; trial++) {
+    for (let i = 0; i < 256; i++) resident[i] = plain[i] = trial % 2 ? next() : next() & 0xffff;
+    const start = trial % 9;
+    const length = trial % 41;
+    for (const stride of [1, 2] as const) {
+      const expected = largestUnsigned(plain.subarray(start, start + length), stride);
+      let largest = 0;
+      for (let i = start; i < start + length; i += stride) {
+        largest = Math.max(largest, plain[i] >>> 0);
+      }
+      assert.equal(expected, largest);
+      assert.equal(largestUnsigned(resident.subarray(start, start + length), stride), largest);
+    }
+  }
+
+  // A negative value reads as a large unsigned one; the odd lanes do not count with stride 2.
+  resident.fill(3);
+  resident[5] = -1;
+  assert.equal(largestUnsigned(resident.subarray(0, 16), 1), 2 ** 32 - 1);
+  assert.equal(largestUnsigned(resident.subarray(0, 16), 2), 3);
+  assert.equal(largestUnsigned(resident.subarray(0, 0), 1), 0);
+});
+
+test('largestUnsigned16 and nonDecreasing in WebAssembly equal plain loops', () => {
+  const room = residentRoom(4 * 256, 1, 1);
+  const wide = new Uint32Array(room.buffer, room.byteOffset, 256);
+  const narrow = new Uint16Array(room.buffer, room.byteOffset, 512);
+  let state = 11;
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0);
+  for (let trial = 0; trial < 400; trial++) {
+    const start = trial % 9;
+    const length = trial % 45;
+
+    // 16-bit maxima, the largest anywhere in the run.
+    for (let i = 0; i < 512; i++) narrow[i] = next() & (trial % 3 ? 0xffff : 0xff);
+    const values = narrow.subarray(start, start + length);
+    assert.equal(largestUnsigned16(values), values.reduce((a, b) => Math.max(a, b), 0));
+    assert.equal(largestUnsigned16(Uint16Array.from(values)), largestUnsigned16(values));
+
+    // Increasing starts with at most one fall, placed anywhere (or nowhere).
+    let total = 0;
+    for (let i = 0; i < 256; i++) wide[i] = total += next() % 3;
+    const fall = start + (next() % (length + 2)) - 1;
+    if (trial % 4 !== 0 && fall > start && fall < start + length) wide[fall] = wide[fall - 1] - 1;
+    const starts = wide.subarray(start, start + length);
+    let expected = true;
+    for (let i = 1; i < starts.length; i++) if (starts[i] < starts[i - 1]) expected = false;
+    assert.equal(nonDecreasing(starts), expected, `trial ${trial}`);
+    assert.equal(nonDecreasing(Uint32Array.from(starts)), expected);
+  }
+
+  // Unsigned: a value past 2^31 after a small one is not a fall.
+  wide.set([0, 5, 0x80000000, 0xffffffff, 7]);
+  assert.ok(nonDecreasing(wide.subarray(0, 4)));
+  assert.ok(!nonDecreasing(wide.subarray(1, 5)));
 });

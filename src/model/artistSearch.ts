@@ -12,15 +12,18 @@
  *   listing its artists most listened first; a prefix query scans its bucket with `startsWith`
  *   and stops as soon as the class is full, so common prefixes cost little and rare ones a scan
  *   of one bucket;
- * - trigram postings over the space-padded keys (trigrams hashed into 2^16 buckets, CSR arrays);
+ * - trigram postings over the space-padded keys (trigrams hashed into 2^16 buckets, CSR arrays,
+ *   each row kept as its low 16 bits in a segment of 2^16 rows: half the bytes of a stored index);
  *   a typo query counts shared trigrams, keeps the best-sharing few hundred artists and checks
  *   them with Levenshtein distance (fastest-levenshtein) against the key, its prefixes (for
  *   half-typed names) and each later word. Typo search runs only when the other classes fill
  *   fewer than `limit`.
  */
 import { distance } from 'fastest-levenshtein';
+import { ArtistTable } from './artistTable.ts';
 import { lookupKey } from './lookupKey.ts';
 import type { ModelArtist } from './types.ts';
+import { largestUnsigned, largestUnsigned16, nonDecreasing } from './wasm/kernels.ts';
 
 /** How a result matched the query. */
 export type MatchKind = 'exact' | 'prefix' | 'word-prefix' | 'typo';
@@ -42,6 +45,14 @@ const TYPO_CANDIDATES = 300;
 /** Trigrams are hashed into 2^16 buckets. */
 const TRIGRAM_BITS = 16;
 const TRIGRAM_BUCKETS = 1 << TRIGRAM_BITS;
+/** A later word's start in its key takes the low 7 bits of its entry: keys are cut to 100. */
+const WORD_START_BITS = 7;
+const WORD_START_MASK = (1 << WORD_START_BITS) - 1;
+/** Rows that fit in an entry with a word start beside them, in a positive Int32. */
+const MAX_ARTISTS = 2 ** (31 - WORD_START_BITS);
+/** Trigram postings hold the low SEGMENT_BITS bits of a row; its segment gives the rest. */
+const SEGMENT_BITS = 16;
+const SEGMENT_ROWS = 1 << SEGMENT_BITS;
 
 /** Edit distance tolerated for a query key of this many characters. */
 function typoBudget(length: number): number {
@@ -66,17 +77,30 @@ export interface ArtistSearchIndex {
   /** Rows whose key starts with bucket b: keyBucketRows[keyBucketStarts[b] .. [b + 1]). */
   keyBucketStarts: Int32Array;
   keyBucketRows: Int32Array;
-  /** (row, word start) pairs of later words starting with bucket b, flattened. */
+  /**
+   * Later words starting with bucket b, as (row, word start) pairs packed one a value,
+   * row x 128 + start: wordBucketPairs[wordBucketStarts[b] .. [b + 1]).
+   */
   wordBucketStarts: Int32Array;
   wordBucketPairs: Int32Array;
-  /** Hashed trigram postings: rows of hash h are trigramRows[trigramStarts[h] .. [h + 1]). */
+  /**
+   * Hashed trigram postings in segments of 2^16 rows: segment s of hash h holds the rows
+   * s x 2^16 + trigramRows[i], i in trigramStarts[g] .. [g + 1), g = s x 2^16 + h, increasing;
+   * there are trigramSegments(rows) segments. Two bytes a posting where a row takes four, and
+   * the last segment, the only one that can name a row past the end, is one run of postings.
+   */
   trigramStarts: Int32Array;
-  trigramRows: Int32Array;
+  trigramRows: Uint16Array;
+}
+
+/** Segments of 2^16 rows that trigram postings over `artistCount` rows take: at least one. */
+export function trigramSegments(artistCount: number): number {
+  return Math.max(1, Math.ceil(artistCount / SEGMENT_ROWS));
 }
 
 /** An index over the artists of one model for exact, prefix and typo-tolerant lookups. */
 export class ArtistSearch {
-  private readonly artists: readonly ModelArtist[];
+  private readonly artists: ArtistTable;
   private readonly index: ArtistSearchIndex;
   /** Position of each artist in byPopularity: lower is more listened. */
   private readonly popularityRank: Int32Array;
@@ -84,21 +108,27 @@ export class ArtistSearch {
   private readonly bucketNumber = new Map<string, number>();
   /** Scratch counters for typo queries, all zero between queries. */
   private readonly sharedTrigrams: Uint16Array;
+  /** trigramSegments of the artists. */
+  private readonly segments: number;
 
   /**
-   * Serves `artists` from `index`, building the index when none is given (see
-   * buildArtistSearchIndex for that cost). With an index: O(artists + buckets).
+   * Serves `artists` (records, or a model's artist table) from `index`, building the index when
+   * none is given (see buildArtistSearchIndex for that cost). With an index: O(artists + buckets),
+   * and no artist record is made.
    */
-  constructor(artists: readonly ModelArtist[], index = buildArtistSearchIndex(artists)) {
-    this.artists = artists;
-    this.index = index;
-    const n = artists.length;
-    this.popularityRank = new Int32Array(n);
-    for (let position = 0; position < n; position++) {
-      this.popularityRank[index.byPopularity[position]] = position;
+  constructor(artists: readonly ModelArtist[] | ArtistTable, index?: ArtistSearchIndex) {
+    this.artists = artists instanceof ArtistTable ? artists : ArtistTable.fromRecords(artists);
+    this.index = index ?? buildArtistSearchIndex(this.artists.records());
+    const n = this.artists.size;
+    const { byPopularity, bucketNames } = this.index;
+    const rank = new Int32Array(n);
+    for (let position = 0; position < n; position++) rank[byPopularity[position]] = position;
+    this.popularityRank = rank;
+    for (let number = 0; number < bucketNames.length; number++) {
+      this.bucketNumber.set(bucketNames[number], number);
     }
-    index.bucketNames.forEach((name, number) => this.bucketNumber.set(name, number));
     this.sharedTrigrams = new Uint16Array(n);
+    this.segments = trigramSegments(n);
   }
 
   /** The index served, for storing it with the model. */
@@ -108,7 +138,7 @@ export class ArtistSearch {
 
   /** Number of artists indexed. */
   get size(): number {
-    return this.artists.length;
+    return this.artists.size;
   }
 
   /** The row whose lookup key is exactly `key` (the most listened of equals), or undefined. O(log n). */
@@ -118,11 +148,11 @@ export class ArtistSearch {
     let high = byKey.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (this.artists[byKey[middle]].key < key) low = middle + 1;
+      if (this.artists.compareKey(byKey[middle], key) < 0) low = middle + 1;
       else high = middle;
     }
     const row = byKey[low];
-    return row !== undefined && this.artists[row].key === key ? row : undefined;
+    return row !== undefined && this.artists.compareKey(row, key) === 0 ? row : undefined;
   }
 
   /** The `limit` most listened artists' rows, most listened first. O(limit). */
@@ -156,7 +186,7 @@ export class ArtistSearch {
       const end = keyBucketStarts[bucket + 1];
       for (let i = keyBucketStarts[bucket]; i < end && results.length < limit; i++) {
         const row = keyBucketRows[i];
-        if (row !== exactRow && this.artists[row].key.startsWith(key)) {
+        if (row !== exactRow && this.artists.keyHasPrefix(row, key)) {
           results.push({ index: row, kind: 'prefix', distance: 0 });
           seen.add(row);
         }
@@ -164,9 +194,10 @@ export class ArtistSearch {
     }
     if (bucket !== undefined) {
       const end = wordBucketStarts[bucket + 1];
-      for (let i = wordBucketStarts[bucket]; i < end && results.length < limit; i += 2) {
-        const row = wordBucketPairs[i];
-        if (!seen.has(row) && this.artists[row].key.startsWith(key, wordBucketPairs[i + 1])) {
+      for (let i = wordBucketStarts[bucket]; i < end && results.length < limit; i++) {
+        const row = wordBucketPairs[i] >>> WORD_START_BITS;
+        const start = wordBucketPairs[i] & WORD_START_MASK;
+        if (!seen.has(row) && this.artists.keyHasPrefix(row, key, start)) {
           results.push({ index: row, kind: 'word-prefix', distance: 0 });
           seen.add(row);
         }
@@ -180,7 +211,7 @@ export class ArtistSearch {
     const byDistance: number[][] = Array.from({ length: budget + 1 }, () => []);
     for (const row of this.typoCandidates(key)) {
       if (seen.has(row)) continue;
-      const found = this.typoDistance(key, this.artists[row].key, budget);
+      const found = this.typoDistance(key, this.artists.key(row), budget);
       if (found <= budget) byDistance[Math.max(1, found)].push(row);
     }
     for (let d = 1; d <= budget; d++)
@@ -213,11 +244,15 @@ export class ArtistSearch {
     const gramCount = trigramHashes(key, grams);
     const { trigramStarts, trigramRows } = this.index;
     for (let g = 0; g < gramCount; g++) {
-      const gram = grams[g];
-      for (let i = trigramStarts[gram]; i < trigramStarts[gram + 1]; i++) {
-        const row = trigramRows[i];
-        if (counts[row] === 0) touched.push(row);
-        if (counts[row] < 65535) counts[row]++;
+      for (let segment = 0; segment < this.segments; segment++) {
+        const base = segment * SEGMENT_ROWS;
+        const group = segment * TRIGRAM_BUCKETS + grams[g];
+        const end = trigramStarts[group + 1];
+        for (let i = trigramStarts[group]; i < end; i++) {
+          const row = base + trigramRows[i];
+          if (counts[row] === 0) touched.push(row);
+          if (counts[row] < 65535) counts[row]++;
+        }
       }
     }
 
@@ -276,6 +311,7 @@ export class ArtistSearch {
  */
 export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistSearchIndex {
   const n = artists.length;
+  if (n > MAX_ARTISTS) throw new RangeError(`cannot index ${n} artists, at most ${MAX_ARTISTS}`);
 
   // Popularity order, and key order with the most listened first among equal keys.
   const byPopularity = popularityOrder(artists);
@@ -290,11 +326,10 @@ export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistS
   // Prefix buckets, filled in popularity order so that each is already sorted.
   const keyBuckets = new Map<string, number[]>();
   const wordBuckets = new Map<string, number[]>();
-  const add = (buckets: Map<string, number[]>, bucket: string, row: number, start = -1) => {
+  const add = (buckets: Map<string, number[]>, bucket: string, value: number) => {
     let list = buckets.get(bucket);
     if (list === undefined) buckets.set(bucket, (list = []));
-    list.push(row);
-    if (start >= 0) list.push(start);
+    list.push(value);
   };
   for (const row of byPopularity) {
     const key = artists[row].key;
@@ -304,8 +339,9 @@ export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistS
     const end = Math.min(key.length, MAX_KEY_CHARACTERS);
     for (let start = 1; start < end; start++) {
       if (key[start - 1] !== ' ' || key[start] === ' ') continue;
-      add(wordBuckets, key[start], row, start);
-      if (start + 1 < key.length) add(wordBuckets, key.slice(start, start + 2), row, start);
+      const pair = (row << WORD_START_BITS) | start;
+      add(wordBuckets, key[start], pair);
+      if (start + 1 < key.length) add(wordBuckets, key.slice(start, start + 2), pair);
     }
   }
   const bucketNames = [...new Set([...keyBuckets.keys(), ...wordBuckets.keys()])].sort();
@@ -313,6 +349,7 @@ export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistS
   const wordCsr = packBuckets(bucketNames, wordBuckets);
 
   const trigrams = trigramPostings(artists);
+  const segmented = segmentPostings(trigrams.starts, trigrams.rows, n);
   return {
     byPopularity,
     byKey,
@@ -321,9 +358,95 @@ export function buildArtistSearchIndex(artists: readonly ModelArtist[]): ArtistS
     keyBucketRows: keyCsr.values,
     wordBucketStarts: wordCsr.starts,
     wordBucketPairs: wordCsr.values,
-    trigramStarts: trigrams.starts,
-    trigramRows: trigrams.rows,
+    trigramStarts: segmented.starts,
+    trigramRows: segmented.rows,
   };
+}
+
+/**
+ * The search index as model files of versions 2 and 3 store it: trigram postings as Int32 rows
+ * grouped by hash alone (`trigramStarts` of 2^16 + 1 entries), and each later-word pair as two
+ * values (row, start), `wordBucketStarts` counting values.
+ */
+export type StoredSearchIndexVersion3 = Omit<ArtistSearchIndex, 'trigramRows'> & {
+  trigramRows: Int32Array;
+};
+
+/**
+ * A version 2 or 3 index (see StoredSearchIndexVersion3) in the layout of ArtistSearchIndex, or
+ * why its trigram postings or word pairs cannot serve `artistCount` rows. The rest of the index
+ * is taken as it is: check the result with artistSearchIndexProblem. O(postings + pairs).
+ */
+export function upgradeStoredIndex(
+  stored: StoredSearchIndexVersion3,
+  artistCount: number,
+): ArtistSearchIndex | string {
+  const { trigramStarts, trigramRows, wordBucketStarts, wordBucketPairs } = stored;
+  if (trigramStarts.length !== TRIGRAM_BUCKETS + 1) {
+    return `trigramStarts has ${trigramStarts.length} entries, expected ${TRIGRAM_BUCKETS + 1}`;
+  }
+  if (!coversInOrder(trigramStarts, trigramRows.length, 1)) {
+    return `trigrams do not cover their ${trigramRows.length} entries in order`;
+  }
+  if (!inRange(trigramRows, 1, artistCount)) return 'trigrams name a row out of range';
+  if (!coversInOrder(wordBucketStarts, wordBucketPairs.length, 2)) {
+    return `word buckets do not cover their ${wordBucketPairs.length} entries in order`;
+  }
+  if (!inRange(wordBucketPairs, 2, Math.min(artistCount, MAX_ARTISTS))) {
+    return 'word buckets name a row out of range';
+  }
+  if (!inRange(wordBucketPairs.subarray(1), 2, WORD_START_MASK + 1)) {
+    return `word buckets name a word start past ${WORD_START_MASK}`;
+  }
+
+  const segmented = segmentPostings(trigramStarts, trigramRows, artistCount);
+  const pairs = new Int32Array(wordBucketPairs.length / 2);
+  for (let i = 0; i < pairs.length; i++) {
+    pairs[i] = (wordBucketPairs[2 * i] << WORD_START_BITS) | wordBucketPairs[2 * i + 1];
+  }
+  return {
+    ...stored,
+    wordBucketStarts: wordBucketStarts.map((start) => start / 2),
+    wordBucketPairs: pairs,
+    trigramStarts: segmented.starts,
+    trigramRows: segmented.rows,
+  };
+}
+
+/** Whether CSR `starts` begin at 0, end at `total` and hold whole `stride`-sized groups. */
+function coversInOrder(starts: Int32Array, total: number, stride: 1 | 2): boolean {
+  const inOrder = stride === 1 ? nonDecreasing(starts) : ascending(starts, stride);
+  return starts[0] === 0 && starts[starts.length - 1] === total && inOrder;
+}
+
+/**
+ * Postings grouped by hash (`hashStarts` over TRIGRAM_BUCKETS, rows in [0, n)) regrouped by
+ * segment then hash with a counting sort that keeps their order, each row cut to its low 16 bits.
+ * O(postings + 2^16 x segments).
+ */
+function segmentPostings(
+  hashStarts: Int32Array,
+  rows: Int32Array,
+  n: number,
+): { starts: Int32Array; rows: Uint16Array } {
+  const segments = trigramSegments(n);
+  if (segments === 1) return { starts: hashStarts.slice(), rows: Uint16Array.from(rows) };
+  const starts = new Int32Array(TRIGRAM_BUCKETS * segments + 1);
+  const groupOf = (row: number, hash: number) => (row >>> SEGMENT_BITS) * TRIGRAM_BUCKETS + hash;
+  for (let hash = 0; hash < TRIGRAM_BUCKETS; hash++) {
+    for (let i = hashStarts[hash]; i < hashStarts[hash + 1]; i++) {
+      starts[groupOf(rows[i], hash) + 1]++;
+    }
+  }
+  for (let group = 1; group < starts.length; group++) starts[group] += starts[group - 1];
+  const next = starts.slice(0, -1);
+  const low = new Uint16Array(rows.length);
+  for (let hash = 0; hash < TRIGRAM_BUCKETS; hash++) {
+    for (let i = hashStarts[hash]; i < hashStarts[hash + 1]; i++) {
+      low[next[groupOf(rows[i], hash)]++] = rows[i] & (SEGMENT_ROWS - 1);
+    }
+  }
+  return { starts, rows: low };
 }
 
 /**
@@ -335,31 +458,45 @@ export function artistSearchIndexProblem(
   index: ArtistSearchIndex,
   artistCount: number,
 ): string | undefined {
+  if (artistCount > MAX_ARTISTS) return `${artistCount} artists are more than ${MAX_ARTISTS}`;
   const buckets = index.bucketNames.length;
+  const segments = trigramSegments(artistCount);
   const sizes: [string, number, number][] = [
     ['byPopularity', index.byPopularity.length, artistCount],
     ['byKey', index.byKey.length, artistCount],
     ['keyBucketStarts', index.keyBucketStarts.length, buckets + 1],
     ['wordBucketStarts', index.wordBucketStarts.length, buckets + 1],
-    ['trigramStarts', index.trigramStarts.length, TRIGRAM_BUCKETS + 1],
+    ['trigramStarts', index.trigramStarts.length, TRIGRAM_BUCKETS * segments + 1],
   ];
   for (const [name, actual, expected] of sizes) {
     if (actual !== expected) return `${name} has ${actual} entries, expected ${expected}`;
   }
+  // Values are rows, or rows x 128 + a word start.
   const csr: [string, Int32Array, Int32Array, number][] = [
     ['key buckets', index.keyBucketStarts, index.keyBucketRows, 1],
-    ['word buckets', index.wordBucketStarts, index.wordBucketPairs, 2],
-    ['trigrams', index.trigramStarts, index.trigramRows, 1],
+    ['word buckets', index.wordBucketStarts, index.wordBucketPairs, WORD_START_MASK + 1],
   ];
-  for (const [name, starts, values, stride] of csr) {
+  for (const [name, starts, values, rowScale] of csr) {
     if (starts[0] !== 0 || starts[starts.length - 1] !== values.length) {
       return `${name} do not cover their ${values.length} entries`;
     }
-    if (!ascending(starts, stride)) return `${name} have starts out of order`;
-    if (!inRange(values, stride, artistCount)) return `${name} name a row out of range`;
+    if (!nonDecreasing(starts)) return `${name} have starts out of order`;
+    if (!inRange(values, 1, artistCount * rowScale)) return `${name} name a row out of range`;
   }
   if (!inRange(index.byPopularity, 1, artistCount) || !inRange(index.byKey, 1, artistCount)) {
     return 'an artist order names a row out of range';
+  }
+
+  // Trigram postings: any 16 bits name a row of a full segment; only the last may be partial.
+  const { trigramStarts, trigramRows } = index;
+  if (trigramStarts[0] !== 0 || trigramStarts[trigramStarts.length - 1] !== trigramRows.length) {
+    return `trigrams do not cover their ${trigramRows.length} entries`;
+  }
+  if (!nonDecreasing(trigramStarts)) return 'trigrams have starts out of order';
+  const lastSegment = trigramRows.subarray(trigramStarts[(segments - 1) * TRIGRAM_BUCKETS]);
+  const lastRows = artistCount - (segments - 1) * SEGMENT_ROWS;
+  if (lastSegment.length > 0 && largestUnsigned16(lastSegment) >= lastRows) {
+    return 'trigrams name a row out of range';
   }
   return undefined;
 }
@@ -378,12 +515,9 @@ function popularityOrder(artists: readonly ModelArtist[]): Int32Array {
   return Int32Array.from(composite, (value) => value % n);
 }
 
-/** Whether every `stride`-th value, from the first, lies in [0, limit). */
-function inRange(values: Int32Array, stride: number, limit: number): boolean {
-  for (let i = 0; i < values.length; i += stride) {
-    if (values[i] < 0 || values[i] >= limit) return false;
-  }
-  return true;
+/** Whether every `stride`-th value, from the first, lies in [0, limit). O(values / stride). */
+function inRange(values: Int32Array, stride: 1 | 2, limit: number): boolean {
+  return values.length === 0 || largestUnsigned(values, stride) < limit;
 }
 
 /** Whether CSR starts never decrease and every group holds whole `stride`-sized entries. */

@@ -29,6 +29,7 @@
  * solved by the same coordinate descent (the training row solver, with G = W^T W from the model).
  * The cost is the same O(entries x k + sweeps x (entries + k) x k); l1 must be 0 there.
  */
+import { artistCount } from './artistTable.ts';
 import { RowSolver } from './implicitNmf.ts';
 import type { ModelData } from './types.ts';
 
@@ -61,7 +62,7 @@ export function foldIn(
   options: FoldInOptions = {},
 ): Float64Array {
   const k = model.components;
-  const n = model.artists.length;
+  const n = artistCount(model);
   const W = model.artistFactors;
   const G = model.artistGram;
   const l1 = options.l1 ?? model.meta.foldIn?.l1 ?? 0;
@@ -148,7 +149,7 @@ function foldInImplicit(
   tolerance: number,
 ): Float64Array {
   const k = model.components;
-  const n = model.artists.length;
+  const n = artistCount(model);
   const u = new Float64Array(k);
 
   // Taste rows with their summed weights: each played artist is one cell of the user's row.

@@ -14,11 +14,10 @@
  * | | or `sparse`, `neighbourWidth` the length of each stored `/similar` list (0: none) |
  * | ... | `artistIds` Float64 x artists |
  * | ... | `listeners` Uint32 x artists |
- * | ... | `stringEncodings` Uint8 x artists: bit f (field f of name, key, url, tags joined by |
- * | | `\u001f`) set when the field is stored in `utf8Strings`, bit 4 + f when it is empty |
- * | | (stored nowhere); else the field is in `latin1Strings` |
- * | ... | `latin1Strings` Latin-1, `utf8Strings` UTF-8: the non-empty fields in artist order, |
- * | | then field order, each followed by `\0` |
+ * | ... | `artistKeyStarts` Uint32 x (artists + 1): the key of artist i is code units |
+ * | | [start i, start i + 1) of `artistKeys`, every key in artist order as UTF-16LE |
+ * | ... | `artistTextStarts` Uint32 x (3 artists + 1): field f (name, url, tags joined by |
+ * | | `\u001f`) of artist i is bytes [start 3i + f, start 3i + f + 1) of `artistText`, UTF-8 |
  * | ... | W (artists x components) when `dense`: `artistFactors` Float32, row-major |
  * | ... | W when `sparse`: `artistFactorCounts` Uint16 x artists (stored entries per row), |
  * | | `artistFactorColumns` (Uint8 when components <= 256, else Uint16) and |
@@ -28,8 +27,9 @@
  * | ... | the artist search index (ArtistSearchIndex, src/model/artistSearch.ts): |
  * | | `searchByPopularity`, `searchByKey` Int32 x artists; `searchBucketNames` UTF-8, names |
  * | | each followed by `\0`; `searchKeyBucketStarts`, `searchKeyBucketRows`, |
- * | | `searchWordBucketStarts`, `searchWordBucketPairs`, `searchTrigramStarts`, |
- * | | `searchTrigramRows` Int32 |
+ * | | `searchWordBucketStarts`, `searchWordBucketPairs` (row x 128 + word start), |
+ * | | `searchTrigramStarts` Int32, |
+ * | | `searchTrigramRows` Uint16 (the low 16 bits of each row, in segments of 2^16 rows) |
  * | ... | `neighbourArtists` Int32 x lists (artist rows), `neighbourRows` Int32 x lists x |
  * | | `neighbourWidth`: each list's neighbour rows best first, -1 after the last (NeighbourLists) |
  * | 4 | u32 CRC-32 of every byte before it |
@@ -50,18 +50,28 @@
  * Z are then scanned where they lie (sparse W is expanded into the same block), and every other
  * array is a typed view on that block, so nothing is parsed one value at a time and no matrix is
  * copied. A `null` url is stored as an empty string and read back as `null`; the separators `\0`
- * and `\u001f` inside names or tags are replaced by U+FFFD on writing, since no real artist name
- * contains them.
+ * and `\u001f` inside names, keys, urls or tags are replaced by U+FFFD on writing, since no real
+ * artist name contains them.
  *
- * The text fields are split by encoding because a Latin-1 section decodes to one-byte strings
- * (half the memory, and about half the decoding time at 160,000 artists) where a single UTF-8
- * section with a few non-Latin-1 names decodes every field to two-byte strings.
+ * The artists are columns with start offsets so that a load makes no object per artist (see
+ * src/model/artistTable.ts): the keys are searched where they lie, as UTF-16 code units (which
+ * compare as JavaScript compares strings), and an artist's name, url and tags are decoded from
+ * `artistText` when it is first shown. Checking the starts costs O(artists); splitting 640,000
+ * fields into strings, as version 3 did on every load, took about 60 ms of a 160,000-artist load
+ * with its garbage collection.
  *
- * Earlier versions, still read: version 3 had no neighbour lists (every `/similar` is then
- * ranked when asked); version 1 had no search index (it is built on loading, half a
- * second at 160,000 artists); version 2 added it. Both align sections to 8 bytes, store W dense,
- * have no `artistFactorEncoding`, and hold all text in one `strings` section of UTF-8: per
- * artist `name \0 key \0 url \0 tags joined by \u001f \0`.
+ * Earlier versions, still read, none with neighbour lists (every `/similar` is then ranked when
+ * asked), their artists made as records on loading: version 1 had no
+ * search index (it is built on loading, half a second at 160,000 artists); version 2 added it.
+ * Both align sections to 8 bytes, store W dense, have no `artistFactorEncoding`, and hold all
+ * text in one `strings` section of UTF-8: per artist `name \0 key \0 url \0 tags joined by
+ * \u001f \0`. Version 3 had the layout above but for the artists' text: `stringEncodings` Uint8
+ * x artists (bit f set when field f of name, key, url, tags is stored in `utf8Strings`, bit 4 + f
+ * when it is empty and stored nowhere, else it is in `latin1Strings`), then `latin1Strings`
+ * (Latin-1) and `utf8Strings` (UTF-8), the non-empty fields in artist order, then field order,
+ * each followed by `\0`. Versions 2 and 3 store the trigram postings as Int32 rows grouped by hash
+ * alone (`searchTrigramStarts` of 2^16 + 1) and each later-word pair as two Int32 values; both are
+ * put in the current layout on loading.
  */
 import {
   closeSync,
@@ -76,10 +86,15 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { endianness } from 'node:os';
 import * as zlib from 'node:zlib';
-import { artistSearchIndexProblem, buildArtistSearchIndex } from './artistSearch.ts';
+import {
+  artistSearchIndexProblem,
+  buildArtistSearchIndex,
+  upgradeStoredIndex,
+} from './artistSearch.ts';
+import { ArtistTable, modelWithArtistTable } from './artistTable.ts';
 import type { ArtistSearchIndex } from './artistSearch.ts';
 import type { ModelArtist, ModelData, ModelMeta, NeighbourLists } from './types.ts';
-import { residentRoom } from './wasm/kernels.ts';
+import { nonDecreasing, residentRoom } from './wasm/kernels.ts';
 
 /** Version of the layout above, the one written. */
 export const MODEL_FORMAT_VERSION = 4;
@@ -109,13 +124,22 @@ const NO_TAGS: string[] = Object.freeze([]) as unknown as string[];
 const SPARSE_SHARE = 0.5;
 /** Sparse W keeps its per-row counts in Uint16: wider rows are always stored dense. */
 const MAX_SPARSE_COMPONENTS = 65_535;
-/** Artist sections of versions 1 and 2; version 3 has STRING_SECTIONS instead of `strings`. */
-const ARTIST_SECTIONS = ['artistIds', 'listeners', 'strings'] as const;
+/** Artist sections of every version, followed by the artists' text in the version's sections. */
+const ARTIST_SECTIONS = ['artistIds', 'listeners'] as const;
+/** The text of versions 1 and 2, and of version 3. */
+const JOINED_STRING_SECTIONS = ['strings'] as const;
 const STRING_SECTIONS = ['stringEncodings', 'latin1Strings', 'utf8Strings'] as const;
-/** Bit 4 + f of an artist's string encoding: its field f is empty and stored nowhere. */
+/** Version 4 on: the artists' keys and text as columns with start offsets. */
+const TABLE_SECTIONS = [
+  'artistKeyStarts',
+  'artistKeys',
+  'artistTextStarts',
+  'artistText',
+] as const;
+/** Text fields of an artist in `artistText`: name, url, tags. */
+const TEXT_FIELDS = 3;
+/** Bit 4 + f of an artist's string encoding (version 3): its field f is empty. */
 const EMPTY_FIELD = 1 << 4;
-/** Characters that Latin-1 encodes, one byte each. */
-const LATIN1 = /^[\u0000-\u00ff]*$/;
 const DENSE_FACTOR_SECTIONS = ['artistFactors'] as const;
 const SPARSE_FACTOR_SECTIONS = [
   'artistFactorCounts',
@@ -138,7 +162,9 @@ const NEIGHBOUR_SECTIONS = ['neighbourArtists', 'neighbourRows'] as const;
 
 type SectionName =
   | (typeof ARTIST_SECTIONS)[number]
+  | (typeof JOINED_STRING_SECTIONS)[number]
   | (typeof STRING_SECTIONS)[number]
+  | (typeof TABLE_SECTIONS)[number]
   | (typeof DENSE_FACTOR_SECTIONS)[number]
   | (typeof SPARSE_FACTOR_SECTIONS)[number]
   | (typeof EMBEDDING_SECTIONS)[number]
@@ -178,8 +204,11 @@ interface Layout {
 
 /** The sections of a file of this version and W encoding, in file order. */
 function sectionNamesOf(version: number, encoding: FactorEncoding): readonly SectionName[] {
+  const textSections =
+    version >= 4 ? TABLE_SECTIONS : version === 3 ? STRING_SECTIONS : JOINED_STRING_SECTIONS;
   return [
-    ...(version >= 3 ? ['artistIds', 'listeners', ...STRING_SECTIONS] as const : ARTIST_SECTIONS),
+    ...ARTIST_SECTIONS,
+    ...textSections,
     ...(encoding === 'sparse' ? SPARSE_FACTOR_SECTIONS : DENSE_FACTOR_SECTIONS),
     ...EMBEDDING_SECTIONS,
     ...(version >= 2 ? SEARCH_SECTIONS : []),
@@ -197,35 +226,31 @@ export function encodeModel(model: ModelData): Buffer {
   const n = model.artists.length;
   const k = model.components;
 
-  // Per-artist columns; each text field goes to the Latin-1 list when it fits there.
+  // Per-artist columns: keys as UTF-16 code units, the other text as UTF-8, each field encoded
+  // on its own (a lone surrogate at the end of one must not pair with the next).
   const artistIds = new Float64Array(n);
   const listeners = new Uint32Array(n);
-  const stringEncodings = new Uint8Array(n);
-  const latin1: string[] = [];
-  const utf8: string[] = [];
+  const keyStarts = new Uint32Array(n + 1);
+  const textStarts = new Uint32Array(TEXT_FIELDS * n + 1);
+  const keys: string[] = new Array(n);
+  const fields: string[] = new Array(TEXT_FIELDS * n);
+  let textBytes = 0;
   for (let i = 0; i < n; i++) {
     const artist = model.artists[i];
     artistIds[i] = artist.id;
     listeners[i] = artist.listeners;
-    const fields = [
-      clean(artist.name),
-      clean(artist.key),
-      clean(artist.url ?? ''),
-      artist.tags.map(clean).join(TAG_SEPARATOR),
-    ];
-    for (const [field, text] of fields.entries()) {
-      if (text.length === 0) {
-        stringEncodings[i] |= EMPTY_FIELD << field;
-      } else if (LATIN1.test(text)) {
-        latin1.push(text);
-      } else {
-        utf8.push(text);
-        stringEncodings[i] |= 1 << field;
-      }
-    }
+    keys[i] = clean(artist.key);
+    keyStarts[i + 1] = keyStarts[i] + keys[i].length;
+    fields[TEXT_FIELDS * i] = clean(artist.name);
+    fields[TEXT_FIELDS * i + 1] = clean(artist.url ?? '');
+    fields[TEXT_FIELDS * i + 2] = artist.tags.map(clean).join(TAG_SEPARATOR);
   }
-  latin1.push('');
-  utf8.push('');
+  for (const [f, field] of fields.entries()) {
+    textBytes += Buffer.byteLength(field, 'utf8');
+    textStarts[f + 1] = textBytes;
+  }
+  const artistText = Buffer.alloc(textBytes);
+  for (const [f, field] of fields.entries()) artistText.write(field, textStarts[f], 'utf8');
 
   // The search index over the keys as they will be read back.
   const keysChange = model.artists.some((artist) => clean(artist.key) !== artist.key);
@@ -250,9 +275,10 @@ export function encodeModel(model: ModelData): Buffer {
   const payloads: Partial<Record<SectionName, Uint8Array>> = {
     artistIds: bytesOf(artistIds),
     listeners: bytesOf(listeners),
-    stringEncodings,
-    latin1Strings: Buffer.from(latin1.join(FIELD_SEPARATOR), 'latin1'),
-    utf8Strings: Buffer.from(utf8.join(FIELD_SEPARATOR), 'utf8'),
+    artistKeyStarts: bytesOf(keyStarts),
+    artistKeys: Buffer.from(keys.join(''), 'utf16le'),
+    artistTextStarts: bytesOf(textStarts),
+    artistText,
     ...(sparse === undefined
       ? { artistFactors: bytesOf(model.artistFactors) }
       : {
@@ -357,7 +383,8 @@ function sparseRows(
  * Parses and validates a model file's bytes. `name` is used in error messages. Refuses a wrong
  * magic, another format version, truncation, a checksum mismatch and inconsistent sizes with a
  * ModelFileError. Copies the bytes once into WebAssembly memory (readModel reads a file there
- * directly). O(file size) for the copy and checksum plus O(artists) for the artist records.
+ * directly). O(file size) for the copy and checksum plus O(artists) to check the artist
+ * columns; from version 4 on no artist record is made until asked for (see artistTable.ts).
  */
 export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
   requireLittleEndian();
@@ -372,7 +399,9 @@ export function decodeModel(buffer: Buffer, name = 'model'): ModelData {
  * Reads and validates a model file (see decodeModel): the header first, then the whole file in
  * READ_CHUNK_BYTES pieces straight into WebAssembly memory, each piece checksummed as it
  * arrives. Synchronous: meant for start-up and for swapping in a retrained model. Throws
- * ModelFileError, also for a missing or unreadable file. O(file size).
+ * ModelFileError, also for a missing or unreadable file. O(file size): about 55 ms of CPU for
+ * the 62 MB of a 160,000 x 32 model, nearly all of it the copy out of the page cache into fresh
+ * pages and the CRC-32.
  */
 export function readModel(path: string): ModelData {
   requireLittleEndian();
@@ -473,6 +502,8 @@ function parseLayout(head: Buffer, fileLength: number, fail: (problem: string) =
     artistIds: n * 8,
     listeners: n * 4,
     stringEncodings: n,
+    artistKeyStarts: (n + 1) * 4,
+    artistTextStarts: (TEXT_FIELDS * n + 1) * 4,
     artistFactors: n * k * 4,
     artistFactorCounts: n * 2,
     artistGram: k * k * 8,
@@ -489,11 +520,19 @@ function parseLayout(head: Buffer, fileLength: number, fail: (problem: string) =
     if (size !== undefined && section.byteLength !== size) {
       fail(`section "${sectionName}" is ${section.byteLength} bytes, expected ${size}`);
     }
-    if ((sectionName.startsWith('search') && sectionName !== 'searchBucketNames') ||
-      sectionName.startsWith('neighbour')) {
-      if (section.byteLength % 4 !== 0) {
-        fail(`section "${sectionName}" is ${section.byteLength} bytes, not whole Int32 values`);
-      }
+    const valueBytes =
+      sectionName === 'searchTrigramRows' && version >= 4
+        ? 2
+        : (sectionName.startsWith('search') && sectionName !== 'searchBucketNames') ||
+            sectionName.startsWith('neighbour')
+          ? 4
+          : 1;
+    if (section.byteLength % valueBytes !== 0) {
+      const values = valueBytes === 4 ? 'Int32' : 'Uint16';
+      fail(`section "${sectionName}" is ${section.byteLength} bytes, not whole ${values} values`);
+    }
+    if (sectionName === 'artistKeys' && section.byteLength % 2 !== 0) {
+      fail(`section "artistKeys" is ${section.byteLength} bytes, not whole UTF-16 code units`);
     }
     if (section.offset % alignment !== 0 || section.offset < bodyEnd) {
       fail(`section "${sectionName}" has a bad offset ${section.offset}`);
@@ -563,30 +602,45 @@ function decodeBody(
     const buffer = room.buffer as ArrayBuffer;
     return new Type(buffer, room.byteOffset + offset, byteLength / Type.BYTES_PER_ELEMENT);
   };
-  const text = (sectionName: SectionName, encoding: 'utf8' | 'latin1' = 'utf8') => {
+  const slice = (sectionName: SectionName) => {
     const { offset, byteLength } = sections.get(sectionName)!;
-    return bytes.toString(encoding, offset, offset + byteLength);
+    return bytes.subarray(offset, offset + byteLength);
   };
+  const text = (sectionName: SectionName, encoding: BufferEncoding = 'utf8') =>
+    slice(sectionName).toString(encoding);
 
-  // Artists.
-  const artists =
-    layout.version >= 3
-      ? readArtists(
-          view('artistIds', Float64Array),
-          view('listeners', Uint32Array),
-          view('stringEncodings', Uint8Array),
-          text('latin1Strings', 'latin1').split(FIELD_SEPARATOR),
-          text('utf8Strings').split(FIELD_SEPARATOR),
-          fail,
-        )
-      : readArtists(
-          view('artistIds', Float64Array),
-          view('listeners', Uint32Array),
-          new Uint8Array(n),
-          text('strings').split(FIELD_SEPARATOR),
-          [''],
-          fail,
-        );
+  // Artists: a table over the columns from version 4 on; before, records made here.
+  let table: ArtistTable | undefined;
+  let artists: ModelArtist[] | undefined;
+  if (layout.version >= 4) {
+    table = readArtistTable(
+      view('artistIds', Float64Array),
+      view('listeners', Uint32Array),
+      view('artistKeyStarts', Uint32Array),
+      view('artistKeys', Uint16Array),
+      view('artistTextStarts', Uint32Array),
+      slice('artistText'),
+      fail,
+    );
+  } else if (layout.version === 3) {
+    artists = readArtists(
+      view('artistIds', Float64Array),
+      view('listeners', Uint32Array),
+      view('stringEncodings', Uint8Array),
+      text('latin1Strings', 'latin1').split(FIELD_SEPARATOR),
+      text('utf8Strings').split(FIELD_SEPARATOR),
+      fail,
+    );
+  } else {
+    artists = readArtists(
+      view('artistIds', Float64Array),
+      view('listeners', Uint32Array),
+      new Uint8Array(n),
+      text('strings').split(FIELD_SEPARATOR),
+      [''],
+      fail,
+    );
+  }
 
   // The search index (version 2 on), checked like everything else before it is served.
   let searchIndex: ArtistSearchIndex | undefined;
@@ -594,7 +648,7 @@ function decodeBody(
     const rows = (sectionName: SectionName) => view(sectionName, Int32Array);
     const bucketNames = text('searchBucketNames').split(FIELD_SEPARATOR);
     if (bucketNames.pop() !== '') fail('search index bucket names are not terminated');
-    searchIndex = {
+    const stored = {
       byPopularity: rows('searchByPopularity'),
       byKey: rows('searchByKey'),
       bucketNames,
@@ -603,10 +657,17 @@ function decodeBody(
       wordBucketStarts: rows('searchWordBucketStarts'),
       wordBucketPairs: rows('searchWordBucketPairs'),
       trigramStarts: rows('searchTrigramStarts'),
-      trigramRows: rows('searchTrigramRows'),
     };
-    const problem = artistSearchIndexProblem(searchIndex, n);
+
+    // Versions 2 and 3 store trigram postings and word pairs in an earlier layout.
+    const index =
+      layout.version >= 4
+        ? { ...stored, trigramRows: view('searchTrigramRows', Uint16Array) }
+        : upgradeStoredIndex({ ...stored, trigramRows: rows('searchTrigramRows') }, n);
+    if (typeof index === 'string') fail(`has a damaged search index (${index})`);
+    const problem = artistSearchIndexProblem(index, n);
     if (problem !== undefined) fail(`has a damaged search index (${problem})`);
+    searchIndex = index;
   }
 
   // Stored `/similar` lists (version 4 on), checked like the index.
@@ -640,9 +701,8 @@ function decodeBody(
     if (problem !== undefined) fail(`has damaged sparse artist factors (${problem})`);
   }
 
-  return {
+  const fields = {
     meta: header.meta,
-    artists,
     components: k,
     artistFactors,
     artistGram: view('artistGram', Float64Array),
@@ -650,6 +710,50 @@ function decodeBody(
     searchIndex,
     ...(neighbourLists === undefined ? {} : { neighbourLists }),
   };
+  return table === undefined ? { ...fields, artists: artists! } : modelWithArtistTable(fields, table);
+}
+
+/**
+ * The artist table over version 4 columns (see the layout above), after checking that both
+ * start columns begin at 0, never decrease and end at their text's length. A record is decoded
+ * from `text` when first asked for. O(artists).
+ */
+function readArtistTable(
+  ids: Float64Array,
+  listeners: Uint32Array,
+  keyStarts: Uint32Array,
+  keyUnits: Uint16Array,
+  textStarts: Uint32Array,
+  text: Buffer,
+  fail: (problem: string) => never,
+): ArtistTable {
+  if (!coversInOrder(keyStarts, keyUnits.length)) {
+    fail(`artist key starts do not cover the ${keyUnits.length} code units of the keys in order`);
+  }
+  if (!coversInOrder(textStarts, text.length)) {
+    fail(`artist text starts do not cover the ${text.length} bytes of the text in order`);
+  }
+  const keys = Buffer.from(keyUnits.buffer, keyUnits.byteOffset, keyUnits.byteLength);
+  const describe = (row: number): ModelArtist => {
+    const at = TEXT_FIELDS * row;
+    const urlStart = textStarts[at + 1];
+    const tagStart = textStarts[at + 2];
+    const end = textStarts[at + 3];
+    return {
+      id: ids[row],
+      name: text.toString('utf8', textStarts[at], urlStart),
+      key: keys.toString('utf16le', 2 * keyStarts[row], 2 * keyStarts[row + 1]),
+      listeners: listeners[row],
+      tags: tagStart === end ? NO_TAGS : text.toString('utf8', tagStart, end).split(TAG_SEPARATOR),
+      url: urlStart === tagStart ? null : text.toString('utf8', urlStart, tagStart),
+    };
+  };
+  return new ArtistTable(ids, listeners, keyUnits, keyStarts, describe);
+}
+
+/** Whether `starts` begins at 0, never decreases and ends at `total`. O(starts). */
+function coversInOrder(starts: Uint32Array, total: number): boolean {
+  return starts[0] === 0 && starts[starts.length - 1] === total && nonDecreasing(starts);
 }
 
 /**

@@ -9,6 +9,8 @@
  * Top-k selection uses a bounded min-heap, O(n log count), never a full sort.
  */
 import { ArtistSearch } from './artistSearch.ts';
+import { artistTableOf } from './artistTable.ts';
+import type { ArtistTable } from './artistTable.ts';
 import { foldIn } from './foldIn.ts';
 import { lookupKey } from './lookupKey.ts';
 import { readModel } from './modelFile.ts';
@@ -75,6 +77,8 @@ const MAX_NAME_CHARACTERS = 1000;
 export class Recommender {
   /** The model served. Treat as read-only. */
   readonly data: ModelData;
+  /** The artists served: columns, and records made when shown (see artistTable.ts). */
+  private readonly artists: ArtistTable;
   private readonly search: ArtistSearch;
   /** Id index, built on the first artistById call (`#id` references, the CLI's batch modes). */
   private rowOfId: Map<number, number> | undefined;
@@ -96,23 +100,30 @@ export class Recommender {
   /**
    * Serves `data`, with the search index stored in its file, or builds that index when it came
    * without one (see buildArtistSearchIndex: about half a second at 160k artists). O(n) with a
-   * stored index.
+   * stored index, making no artist record for a model read from a version 4 file.
    */
   constructor(data: ModelData) {
     this.data = data;
-    this.search = new ArtistSearch(data.artists, data.searchIndex);
-    this.shrink = new Float32Array(data.artists.length);
-    this.scratch = new Float64Array(data.artists.length);
-    this.neighbourScratch = new Float64Array(data.artists.length);
+    this.artists = artistTableOf(data);
+    const n = this.artists.size;
+    this.search = new ArtistSearch(this.artists, data.searchIndex);
+    this.shrink = new Float32Array(n);
+    this.scratch = new Float64Array(n);
+    this.neighbourScratch = new Float64Array(n);
+    // One pass over the columns (run once per load, so kept to locals and typed arrays).
+    const { listeners: counts, keyStarts } = this.artists;
+    const shrink = this.shrink;
     let listeners = 0;
-    for (let row = 0; row < data.artists.length; row++) {
-      const artist = data.artists[row];
-      if (artist.key.length === 0) this.rowOfBareName.set(bareName(artist.name), row);
-      this.shrink[row] = artist.listeners / (artist.listeners + SIMILARITY_SHRINK);
-      listeners += artist.listeners;
+    for (let row = 0; row < n; row++) {
+      const count = counts[row];
+      shrink[row] = count / (count + SIMILARITY_SHRINK);
+      listeners += count;
+      if (keyStarts[row + 1] === keyStarts[row]) {
+        this.rowOfBareName.set(bareName(this.artists.artist(row).name), row);
+      }
     }
-    this.meanListeners = data.artists.length > 0 ? listeners / data.artists.length : 0;
-    this.storedSlot = slotsOf(data.neighbourLists, data.artists.length);
+    this.meanListeners = n > 0 ? listeners / n : 0;
+    this.storedSlot = slotsOf(data.neighbourLists, n);
   }
 
   /** Reads a model file (throws ModelFileError) and builds the indexes. */
@@ -127,13 +138,13 @@ export class Recommender {
 
   /** Number of artists the model knows. */
   get artistCount(): number {
-    return this.data.artists.length;
+    return this.artists.size;
   }
 
   /** The artist with exactly this lookup key, or undefined. O(1). */
   artistByKey(key: string): ModelArtist | undefined {
     const row = this.search.rowOfKey(key);
-    return row === undefined ? undefined : this.data.artists[row];
+    return row === undefined ? undefined : this.artists.artist(row);
   }
 
   /**
@@ -143,13 +154,13 @@ export class Recommender {
   artistById(id: number): ModelArtist | undefined {
     if (this.rowOfId === undefined) {
       this.rowOfId = new Map();
-      for (let row = 0; row < this.data.artists.length; row++) {
-        const artistId = this.data.artists[row].id;
+      for (let row = 0; row < this.artists.size; row++) {
+        const artistId = this.artists.ids[row];
         if (!this.rowOfId.has(artistId)) this.rowOfId.set(artistId, row);
       }
     }
     const row = this.rowOfId.get(id);
-    return row === undefined ? undefined : this.data.artists[row];
+    return row === undefined ? undefined : this.artists.artist(row);
   }
 
   /**
@@ -160,10 +171,10 @@ export class Recommender {
     const text = String(name ?? '').slice(0, MAX_NAME_CHARACTERS);
     const key = lookupKey(text);
     const row = key.length > 0 ? this.search.rowOfKey(key) : this.rowOfBareName.get(bareName(text));
-    if (row !== undefined) return { artist: this.data.artists[row] };
+    if (row !== undefined) return { artist: this.artists.artist(row) };
     const suggestions = this.search
       .search(text, MAX_SUGGESTIONS)
-      .map((match) => this.data.artists[match.index]);
+      .map((match) => this.artists.artist(match.index));
     return { artist: undefined, suggestions };
   }
 
@@ -179,7 +190,7 @@ export class Recommender {
       lookupKey(text).length === 0
         ? this.search.mostListened(size)
         : this.search.search(text, size).map((match) => match.index);
-    return rows.map((row) => this.data.artists[row]);
+    return rows.map((row) => this.artists.artist(row));
   }
 
   /**
@@ -217,9 +228,10 @@ export class Recommender {
    * 6,958 x 192 model.
    */
   neighbourLists(maxArtists: number): NeighbourLists {
-    const n = this.data.artists.length;
+    const n = this.artists.size;
+    const listeners = this.artists.listeners;
     const rows = Array.from({ length: n }, (_, row) => row);
-    rows.sort((a, b) => this.data.artists[b].listeners - this.data.artists[a].listeners || a - b);
+    rows.sort((a, b) => listeners[b] - listeners[a] || a - b);
     const artists = Int32Array.from(rows.slice(0, Math.max(0, Math.min(n, maxArtists))));
     const width = CACHED_NEIGHBOURS;
     const neighbours = new Int32Array(artists.length * width).fill(-1);
@@ -240,10 +252,10 @@ export class Recommender {
     const result: SimilarArtist[] = [];
     for (let i = slot * lists.width; i < (slot + 1) * lists.width; i++) {
       const candidate = lists.neighbours[i];
-      if (!(candidate >= 0 && candidate < this.data.artists.length)) break;
+      if (!(candidate >= 0 && candidate < this.artists.size)) break;
       const similarity = this.cosine(row, candidate);
       result.push({
-        artist: this.data.artists[candidate],
+        artist: this.artists.artist(candidate),
         similarity: Math.min(1, similarity),
         score: similarity * this.shrink[candidate],
       });
@@ -254,7 +266,7 @@ export class Recommender {
   private rankNeighbours(row: number, wanted: number): SimilarArtist[] {
     const k = this.data.components;
     const embedding = this.data.similarityEmbedding;
-    const n = this.data.artists.length;
+    const n = this.artists.size;
     const heap = new TopScores(Math.min(wanted, n));
 
     // Cosine of unit rows is their dot product: one pass over the embedding, in float32 (the
@@ -271,7 +283,7 @@ export class Recommender {
     return heap.drain().map(({ row: candidate }) => {
       const similarity = this.cosine(row, candidate);
       return {
-        artist: this.data.artists[candidate],
+        artist: this.artists.artist(candidate),
         similarity: Math.min(1, similarity),
         score: similarity * this.shrink[candidate],
       };
@@ -302,7 +314,7 @@ export class Recommender {
   ): Recommendation[] {
     const wanted = Math.floor(count);
     if (!(wanted > 0)) return [];
-    const n = this.data.artists.length;
+    const n = this.artists.size;
     const k = this.data.components;
 
     // Known taste rows, duplicates merged.
@@ -317,7 +329,7 @@ export class Recommender {
     const given = rows.map((row) => weightOfRow.get(row)!);
     const weights = tasteWeights(given, this.data.meta.parameters.weighting, {
       artists: n,
-      listeners: rows.map((row) => this.data.artists[row].listeners),
+      listeners: rows.map((row) => this.artists.listeners[row]),
       meanListeners: this.meanListeners,
     });
 
@@ -356,15 +368,14 @@ export class Recommender {
     }
 
     return heap.drain().map(({ row, score }) => ({
-      artist: this.data.artists[row],
+      artist: this.artists.artist(row),
       score,
-      because:
-        this.data.artists[
-          this.strongestTasteArtist(
-            row,
-            rows.map((index, i) => ({ index, weight: given[i] })),
-          )
-        ],
+      because: this.artists.artist(
+        this.strongestTasteArtist(
+          row,
+          rows.map((index, i) => ({ index, weight: given[i] })),
+        ),
+      ),
     }));
   }
 

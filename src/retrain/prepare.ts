@@ -43,7 +43,7 @@ export async function prepareServingModel(options: PrepareOptions): Promise<Prep
   for (const path of listServedModels(directory)) {
     const problem = loadProblem(path);
     if (typeof problem !== 'string') {
-      logger.info({ path, artists: problem.data.artists.length }, 'serving the newest retrained model');
+      logger.info({ path, artists: problem.artistCount }, 'serving the newest retrained model');
       return { recommender: problem, path, origin: 'retrained' };
     }
     const movedTo = `${path}.rejected`;
@@ -70,7 +70,7 @@ export async function prepareServingModel(options: PrepareOptions): Promise<Prep
       'train one from: import listening data (`npm run cli -- import`) or train the default ' +
       'model (`npm run cli -- train`)');
   }
-  logger.info({ path: defaultPath, artists: shipped.data.artists.length },
+  logger.info({ path: defaultPath, artists: shipped.artistCount },
     'serving the shipped default model (no usable retrained model)');
   return { recommender: shipped, path: defaultPath, origin: 'default' };
 }

@@ -20,6 +20,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
+import { artistCount, artistTableOf } from '../model/artistTable.ts';
 import { ModelFileError, readModel } from '../model/modelFile.ts';
 import { Recommender } from '../model/recommender.ts';
 import type { ModelData } from '../model/types.ts';
@@ -81,10 +82,11 @@ export async function checkCandidate(
   if (problem !== undefined) return { accepted: false, reason: problem, cases: 0 };
 
   const served = options.serving?.artistCount;
-  if (served !== undefined && model.artists.length < MIN_CATALOGUE_RATIO * served) {
+  const artists = artistCount(model);
+  if (served !== undefined && artists < MIN_CATALOGUE_RATIO * served) {
     return {
       accepted: false,
-      reason: `the new model knows ${model.artists.length} artists where the served one knows ` +
+      reason: `the new model knows ${artists} artists where the served one knows ` +
         `${served} (at least ${MIN_CATALOGUE_RATIO * 100}% is required): the database probably ` +
         'holds only members\' tastes; import listening data (`npm run cli -- import`) first',
       cases: 0,
@@ -120,20 +122,20 @@ export async function checkCandidate(
  * Gram or embedding, collapse), or undefined. O(artists x k + k^2).
  */
 export function findNumericalProblem(model: ModelData): string | undefined {
-  if (model.artists.length === 0) return 'the model has no artists';
+  if (artistCount(model) === 0) return 'the model has no artists';
   const k = model.components;
   const factors = model.artistFactors;
   for (let index = 0; index < factors.length; index++) {
     const value = factors[index];
     if (!Number.isFinite(value) || value < 0) {
-      const artist = model.artists[Math.floor(index / k)];
+      const artist = artistTableOf(model).artist(Math.floor(index / k));
       return `artist "${artist.name}" has an invalid factor (${value})`;
     }
   }
   const embedding = model.similarityEmbedding;
   for (let index = 0; index < embedding.length; index++) {
     if (!Number.isFinite(embedding[index])) {
-      const artist = model.artists[Math.floor(index / k)];
+      const artist = artistTableOf(model).artist(Math.floor(index / k));
       return `artist "${artist.name}" has a non-finite similarity embedding`;
     }
   }
@@ -153,7 +155,7 @@ export function findNumericalProblem(model: ModelData): string | undefined {
  * pairs of distinct artists; 0 for fewer than two artists. O(pairs x k).
  */
 export function meanPairCosine(model: ModelData): number {
-  const n = model.artists.length;
+  const n = artistCount(model);
   const k = model.components;
   const embedding = model.similarityEmbedding;
   if (n < 2) return 0;
