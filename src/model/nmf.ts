@@ -153,6 +153,13 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
     side(byArtist, artistFactors, userFactors, userGram, options.l1Artist, options.l2Artist),
     side(byUser, userFactors, artistFactors, artistGram, options.l1User, options.l2User),
   ];
+  const exp = options as unknown as { passes?: [number, number]; passRatio?: [number, number] };
+  if (exp.passes) {
+    sides[0].passes = exp.passes[0];
+    sides[1].passes = exp.passes[1];
+    sides[0].passRatio = exp.passRatio?.[0] ?? 0;
+    sides[1].passRatio = exp.passRatio?.[1] ?? 0;
+  }
   const squaredNorm = sumOfSquares(matrix.values);
 
   const chunkBounds: [Int32Array, Int32Array] = [

@@ -42,6 +42,16 @@ export interface SweepSide {
   otherGram: Float64Array;
   l1: number;
   l2: number;
+  /**
+   * Coordinate passes per row at most (default 1). Later passes reuse the row's a and Q, so they
+   * cost k^2 (dense rows) or less, against nnz(row) k for a and the other side's Gram.
+   */
+  passes?: number;
+  /**
+   * A row stops after a pass whose gain (decrease of the objective) is at most this fraction of
+   * its first pass's gain (default 0: only a pass that changes nothing stops it early).
+   */
+  passRatio?: number;
 }
 
 /** What a sweep returns besides the updated rows. */
@@ -88,6 +98,8 @@ export function sweepRows(
   scratch: SweepScratch,
 ): SweepTotals {
   const { rowPointers, columnIndices, values, factors, other, otherGram, l1, l2 } = side;
+  const passes = side.passes ?? 1;
+  const ratio = side.passRatio ?? 0;
   const { product, gradient, row, nonzeroIndex, nonzeroValue, inverseCurvature } = scratch;
   partialGram.fill(0);
 
@@ -104,7 +116,14 @@ export function sweepRows(
     const base = r * k;
     rowTimesFactors(rowPointers[r], rowPointers[r + 1], columnIndices, values, other, k, product);
     for (let t = 0; t < k; t++) row[t] = factors[base + t];
-    solveRow(row, product, gradient, otherGram, inverseCurvature, k, l1, l2);
+
+    // Written `!(gain > ...)` so that a NaN gain stops the row, as the kernel's test does.
+    let first = 0;
+    for (let pass = 1; ; pass++) {
+      const gain = solveRow(row, product, gradient, otherGram, inverseCurvature, k, l1, l2);
+      if (pass === 1) first = gain;
+      if (pass >= passes || !(gain > ratio * first)) break;
+    }
 
     // Store in single precision; totals and the Gram use the stored values.
     let stored = 0;
@@ -139,9 +158,10 @@ function rowTimesFactors(
 }
 
 /**
- * One Gauss-Seidel pass over the components of `row`, in place. The gradient
- * g = Q f - a + l1 + l2 f is formed from the nonzero entries only and kept current after each
- * change. O(k (nonzeros + changes)).
+ * One Gauss-Seidel pass over the components of `row`, in place; returns the pass's gain, the
+ * decrease of the row's objective (see `objectiveChange`). The gradient g = Q f - a + l1 + l2 f
+ * is formed from the nonzero entries only and kept current after each change.
+ * O(k (nonzeros + changes)).
  */
 function solveRow(
   row: Float64Array,
@@ -152,34 +172,34 @@ function solveRow(
   k: number,
   l1: number,
   l2: number,
-): void {
+): number {
   // Keeping g current costs k per nonzero and per change, about 2 k nonzeros; a dot product per
   // component costs k^2. Dense rows take the second way.
   let nonzeros = 0;
   for (let t = 0; t < k; t++) if (row[t] !== 0) nonzeros++;
-  if (2 * nonzeros > k) {
-    solveDenseRow(row, product, otherGram, inverseCurvature, k, l1, l2);
-    return;
-  }
+  if (2 * nonzeros > k) return solveDenseRow(row, product, otherGram, inverseCurvature, k, l1, l2);
 
   for (let t = 0; t < k; t++) gradient[t] = l1 - product[t] + l2 * row[t];
   for (let s = 0; s < k; s++) {
     if (row[s] !== 0) addScaledDouble(gradient, otherGram, s * k, row[s], k);
   }
 
+  let gain = 0;
   for (let t = 0; t < k; t++) {
     const step = inverseCurvature[t];
     let next = step > 0 ? row[t] - gradient[t] * step : 0;
     if (next < 0) next = 0;
     const delta = next - row[t];
     if (delta === 0) continue;
+    if (step > 0) gain -= objectiveChange(gradient[t], delta, otherGram, t, k, l2);
     row[t] = next;
     addScaledDouble(gradient, otherGram, t * k, delta, k);
     gradient[t] += delta * l2;
   }
+  return gain;
 }
 
-/** The same pass as `solveRow`, forming each g_t afresh as a dot product. O(k^2). */
+/** The same pass as `solveRow`, forming each g_t afresh as a dot product; its gain. O(k^2). */
 function solveDenseRow(
   row: Float64Array,
   product: Float64Array,
@@ -188,17 +208,37 @@ function solveDenseRow(
   k: number,
   l1: number,
   l2: number,
-): void {
+): number {
+  let gain = 0;
   for (let t = 0; t < k; t++) {
     const step = inverseCurvature[t];
     if (step === 0) {
       row[t] = 0;
       continue;
     }
-    const gradient = dot(otherGram, t * k, row, k) - product[t] + l1 + l2 * row[t];
-    const next = row[t] - gradient * step;
+    const value = row[t];
+    const gradient = dot(otherGram, t * k, row, k) - product[t] + l1 + l2 * value;
+    const next = value - gradient * step;
     row[t] = next > 0 ? next : 0;
+    const delta = row[t] - value;
+    if (delta !== 0) gain -= objectiveChange(gradient, delta, otherGram, t, k, l2);
   }
+  return gain;
+}
+
+/**
+ * delta (g + 0.5 (Q_tt + l2) delta): the exact change of the row's objective (a quadratic) when
+ * component t moves by delta where its gradient is g. Negative for a coordinate-descent step.
+ */
+function objectiveChange(
+  gradient: number,
+  delta: number,
+  otherGram: Float64Array,
+  t: number,
+  k: number,
+  l2: number,
+): number {
+  return delta * (gradient + 0.5 * (otherGram[t * k + t] + l2) * delta);
 }
 
 /** x[from .. from + k) . y, with four partial sums. */

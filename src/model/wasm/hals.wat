@@ -184,6 +184,22 @@
                (f64x2.extract_lane 0 (local.get $high)))
       (f64x2.extract_lane 1 (local.get $high))))
 
+  ;; delta (g + 0.5 (Q_tt + l2) delta): how much the row's objective changes (exactly, as it is
+  ;; quadratic) when component t moves by delta where its gradient is g; negative for a step of
+  ;; coordinate descent, so that a pass's gain is minus the sum of these.
+  (func $objectiveChange (param $g f64) (param $delta f64) (param $otherGram i32) (param $t i32)
+    (param $k i32) (param $l2 f64) (result f64)
+    (f64.mul (local.get $delta)
+      (f64.add (local.get $g)
+        (f64.mul
+          (f64.mul (f64.const 0.5)
+            (f64.add
+              (f64.load (i32.add (local.get $otherGram)
+                (i32.shl (i32.add (i32.mul (local.get $t) (local.get $k)) (local.get $t))
+                         (i32.const 3))))
+              (local.get $l2)))
+          (local.get $delta)))))
+
   ;; a = x G for rows [start, end) into products (rows x k float64, row r at r k), G's columns
   ;; taken block by block: for each block of blockColumns rows of G, every row adds the cells
   ;; that fall in it (cursors: rows int32, where each row resumes). A block of G (a few MB) then
@@ -268,6 +284,7 @@
     (param $factors i32) (param $other i32) (param $otherGram i32)
     (param $k i32) (param $start i32) (param $end i32) (param $l1 f64) (param $l2 f64)
     (param $partialGram i32) (param $scratch i32) (param $totals i32) (param $products i32)
+    (param $passes i32) (param $ratio f64)
     (local $a i32)         ;; address of this row's a (in scratch, or in products)
     (local $product i32) (local $gradient i32) (local $row i32) (local $nonzeroValue i32)
     (local $inverseCurvature i32) (local $nonzeroIndex i32)
@@ -278,6 +295,8 @@
     (local $nonzeros i32) (local $stored i32) (local $gramRow i32) (local $address i32)
     (local $sum f64) (local $cross f64) (local $curvature f64) (local $step f64)
     (local $value f64) (local $next f64) (local $delta f64) (local $single f32)
+    (local $g f64)         ;; the gradient entry of the component being updated
+    (local $pass i32) (local $gain f64) (local $first f64)
 
     ;; Scratch layout.
     (local.set $doubles (i32.shl (local.get $k) (i32.const 3)))
@@ -363,113 +382,146 @@
                 (local.set $p (i32.add (local.get $p) (i32.const 1)))
                 (br $cells)))))
 
-        ;; f in float64, and its nonzero count.
-        (local.set $nonzeros (i32.const 0))
+        ;; f in float64.
         (local.set $t (i32.const 0))
         (block $loadDone
           (loop $load
             (br_if $loadDone (i32.ge_u (local.get $t) (local.get $k)))
-            (local.set $value (f64.promote_f32
-              (f32.load (i32.add (local.get $base) (i32.shl (local.get $t) (i32.const 2))))))
             (f64.store (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 3)))
-                       (local.get $value))
-            (local.set $nonzeros (i32.add (local.get $nonzeros)
-                                          (f64.ne (local.get $value) (f64.const 0))))
+              (f64.promote_f32
+                (f32.load (i32.add (local.get $base) (i32.shl (local.get $t) (i32.const 2))))))
             (local.set $t (i32.add (local.get $t) (i32.const 1)))
             (br $load)))
 
-        (if (i32.gt_u (i32.shl (local.get $nonzeros) (i32.const 1)) (local.get $k))
-          (then
-            ;; Dense row: g_t = Q_t . f - a_t + l1 + l2 f_t, afresh for each component.
+        ;; Up to `passes` passes over the components; each adds its objective decrease to $gain,
+        ;; and the row stops once a pass gains at most ratio x the first pass's gain.
+        (local.set $pass (i32.const 0))
+        (block $passesDone
+          (loop $passLoop
+            (local.set $gain (f64.const 0))
+            (local.set $nonzeros (i32.const 0))
             (local.set $t (i32.const 0))
-            (block $denseDone
-              (loop $dense
-                (br_if $denseDone (i32.ge_u (local.get $t) (local.get $k)))
-                (local.set $address (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 3))))
-                (local.set $step (f64.load (i32.add (local.get $inverseCurvature)
-                                                    (i32.shl (local.get $t) (i32.const 3)))))
-                (if (f64.eq (local.get $step) (f64.const 0))
-                  (then (f64.store (local.get $address) (f64.const 0)))
-                  (else
-                    (local.set $value (f64.load (local.get $address)))
-                    (local.set $next (f64.sub (local.get $value) (f64.mul
-                      (f64.add
-                        (f64.add
-                          (f64.sub
-                            (call $dotDouble
-                              (i32.add (local.get $otherGram)
-                                       (i32.mul (local.get $t) (local.get $doubles)))
-                              (local.get $row) (local.get $k))
-                            (f64.load (i32.add (local.get $a)
-                                               (i32.shl (local.get $t) (i32.const 3)))))
-                          (local.get $l1))
-                        (f64.mul (local.get $l2) (local.get $value)))
-                      (local.get $step))))
-                    (f64.store (local.get $address)
-                      (select (local.get $next) (f64.const 0)
-                              (f64.gt (local.get $next) (f64.const 0))))))
+            (block $countDone
+              (loop $count
+                (br_if $countDone (i32.ge_u (local.get $t) (local.get $k)))
+                (local.set $nonzeros (i32.add (local.get $nonzeros)
+                  (f64.ne (f64.load (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 3))))
+                          (f64.const 0))))
                 (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                (br $dense))))
-          (else
-            ;; Sparse row: g = l1 - a + l2 f, plus Q_s f_s for each nonzero f_s ...
-            (local.set $t (i32.const 0))
-            (block $gradientDone
-              (loop $gradientInit
-                (br_if $gradientDone (i32.ge_u (local.get $t) (local.get $k)))
-                (local.set $address (i32.shl (local.get $t) (i32.const 3)))
-                (f64.store (i32.add (local.get $gradient) (local.get $address))
-                  (f64.add
-                    (f64.sub (local.get $l1)
-                             (f64.load (i32.add (local.get $a) (local.get $address))))
-                    (f64.mul (local.get $l2)
-                             (f64.load (i32.add (local.get $row) (local.get $address))))))
-                (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                (br $gradientInit)))
-            (local.set $t (i32.const 0))
-            (block $nonzerosDone
-              (loop $nonzeroTerms
-                (br_if $nonzerosDone (i32.ge_u (local.get $t) (local.get $k)))
-                (local.set $value (f64.load (i32.add (local.get $row)
-                                                     (i32.shl (local.get $t) (i32.const 3)))))
-                (if (f64.ne (local.get $value) (f64.const 0))
-                  (then
-                    (call $axpyDouble (local.get $gradient)
-                      (i32.add (local.get $otherGram) (i32.mul (local.get $t) (local.get $doubles)))
-                      (local.get $value) (local.get $k))))
-                (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                (br $nonzeroTerms)))
+                (br $count)))
 
-            ;; ... then each component in turn, g kept current after each change.
-            (local.set $t (i32.const 0))
-            (block $updatesDone
-              (loop $updates
-                (br_if $updatesDone (i32.ge_u (local.get $t) (local.get $k)))
-                (local.set $address (i32.shl (local.get $t) (i32.const 3)))
-                (local.set $step (f64.load (i32.add (local.get $inverseCurvature)
-                                                    (local.get $address))))
-                (local.set $value (f64.load (i32.add (local.get $row) (local.get $address))))
-                (local.set $next
-                  (select
-                    (f64.sub (local.get $value)
-                      (f64.mul (f64.load (i32.add (local.get $gradient) (local.get $address)))
-                               (local.get $step)))
-                    (f64.const 0)
-                    (f64.gt (local.get $step) (f64.const 0))))
-                (local.set $next (select (f64.const 0) (local.get $next)
-                                         (f64.lt (local.get $next) (f64.const 0))))
-                (local.set $delta (f64.sub (local.get $next) (local.get $value)))
-                (if (f64.ne (local.get $delta) (f64.const 0))
-                  (then
-                    (f64.store (i32.add (local.get $row) (local.get $address)) (local.get $next))
-                    (call $axpyDouble (local.get $gradient)
-                      (i32.add (local.get $otherGram) (i32.mul (local.get $t) (local.get $doubles)))
-                      (local.get $delta) (local.get $k))
-                    (local.set $address (i32.add (local.get $gradient) (local.get $address)))
-                    (f64.store (local.get $address)
-                      (f64.add (f64.load (local.get $address))
-                               (f64.mul (local.get $delta) (local.get $l2))))))
-                (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                (br $updates)))))
+            (if (i32.gt_u (i32.shl (local.get $nonzeros) (i32.const 1)) (local.get $k))
+              (then
+                ;; Dense row: g_t = Q_t . f - a_t + l1 + l2 f_t, afresh for each component.
+                (local.set $t (i32.const 0))
+                (block $denseDone
+                  (loop $dense
+                    (br_if $denseDone (i32.ge_u (local.get $t) (local.get $k)))
+                    (local.set $address (i32.add (local.get $row)
+                                                 (i32.shl (local.get $t) (i32.const 3))))
+                    (local.set $step (f64.load (i32.add (local.get $inverseCurvature)
+                                                        (i32.shl (local.get $t) (i32.const 3)))))
+                    (if (f64.eq (local.get $step) (f64.const 0))
+                      (then (f64.store (local.get $address) (f64.const 0)))
+                      (else
+                        (local.set $value (f64.load (local.get $address)))
+                        (local.set $g
+                          (f64.add
+                            (f64.add
+                              (f64.sub
+                                (call $dotDouble
+                                  (i32.add (local.get $otherGram)
+                                           (i32.mul (local.get $t) (local.get $doubles)))
+                                  (local.get $row) (local.get $k))
+                                (f64.load (i32.add (local.get $a)
+                                                   (i32.shl (local.get $t) (i32.const 3)))))
+                              (local.get $l1))
+                            (f64.mul (local.get $l2) (local.get $value))))
+                        (local.set $next (f64.sub (local.get $value)
+                                                  (f64.mul (local.get $g) (local.get $step))))
+                        (local.set $next (select (local.get $next) (f64.const 0)
+                                                 (f64.gt (local.get $next) (f64.const 0))))
+                        (f64.store (local.get $address) (local.get $next))
+                        (local.set $delta (f64.sub (local.get $next) (local.get $value)))
+                        (if (f64.ne (local.get $delta) (f64.const 0))
+                          (then (local.set $gain (f64.sub (local.get $gain)
+                                  (call $objectiveChange (local.get $g) (local.get $delta)
+                                    (local.get $otherGram) (local.get $t) (local.get $k)
+                                    (local.get $l2))))))))
+                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                    (br $dense))))
+              (else
+                ;; Sparse row: g = l1 - a + l2 f, plus Q_s f_s for each nonzero f_s ...
+                (local.set $t (i32.const 0))
+                (block $gradientDone
+                  (loop $gradientInit
+                    (br_if $gradientDone (i32.ge_u (local.get $t) (local.get $k)))
+                    (local.set $address (i32.shl (local.get $t) (i32.const 3)))
+                    (f64.store (i32.add (local.get $gradient) (local.get $address))
+                      (f64.add
+                        (f64.sub (local.get $l1)
+                                 (f64.load (i32.add (local.get $a) (local.get $address))))
+                        (f64.mul (local.get $l2)
+                                 (f64.load (i32.add (local.get $row) (local.get $address))))))
+                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                    (br $gradientInit)))
+                (local.set $t (i32.const 0))
+                (block $nonzerosDone
+                  (loop $nonzeroTerms
+                    (br_if $nonzerosDone (i32.ge_u (local.get $t) (local.get $k)))
+                    (local.set $value (f64.load (i32.add (local.get $row)
+                                                         (i32.shl (local.get $t) (i32.const 3)))))
+                    (if (f64.ne (local.get $value) (f64.const 0))
+                      (then
+                        (call $axpyDouble (local.get $gradient)
+                          (i32.add (local.get $otherGram)
+                                   (i32.mul (local.get $t) (local.get $doubles)))
+                          (local.get $value) (local.get $k))))
+                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                    (br $nonzeroTerms)))
+
+                ;; ... then each component in turn, g kept current after each change.
+                (local.set $t (i32.const 0))
+                (block $updatesDone
+                  (loop $updates
+                    (br_if $updatesDone (i32.ge_u (local.get $t) (local.get $k)))
+                    (local.set $address (i32.shl (local.get $t) (i32.const 3)))
+                    (local.set $step (f64.load (i32.add (local.get $inverseCurvature)
+                                                        (local.get $address))))
+                    (local.set $value (f64.load (i32.add (local.get $row) (local.get $address))))
+                    (local.set $g (f64.load (i32.add (local.get $gradient) (local.get $address))))
+                    (local.set $next
+                      (select
+                        (f64.sub (local.get $value) (f64.mul (local.get $g) (local.get $step)))
+                        (f64.const 0)
+                        (f64.gt (local.get $step) (f64.const 0))))
+                    (local.set $next (select (f64.const 0) (local.get $next)
+                                             (f64.lt (local.get $next) (f64.const 0))))
+                    (local.set $delta (f64.sub (local.get $next) (local.get $value)))
+                    (if (f64.ne (local.get $delta) (f64.const 0))
+                      (then
+                        (if (f64.gt (local.get $step) (f64.const 0))
+                          (then (local.set $gain (f64.sub (local.get $gain)
+                                  (call $objectiveChange (local.get $g) (local.get $delta)
+                                    (local.get $otherGram) (local.get $t) (local.get $k)
+                                    (local.get $l2))))))
+                        (f64.store (i32.add (local.get $row) (local.get $address)) (local.get $next))
+                        (call $axpyDouble (local.get $gradient)
+                          (i32.add (local.get $otherGram)
+                                   (i32.mul (local.get $t) (local.get $doubles)))
+                          (local.get $delta) (local.get $k))
+                        (local.set $address (i32.add (local.get $gradient) (local.get $address)))
+                        (f64.store (local.get $address)
+                          (f64.add (f64.load (local.get $address))
+                                   (f64.mul (local.get $delta) (local.get $l2))))))
+                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                    (br $updates)))))
+
+            (local.set $pass (i32.add (local.get $pass) (i32.const 1)))
+            (if (i32.eq (local.get $pass) (i32.const 1)) (then (local.set $first (local.get $gain))))
+            (br_if $passesDone (i32.ge_u (local.get $pass) (local.get $passes)))
+            (br_if $passLoop (f64.gt (local.get $gain)
+                                     (f64.mul (local.get $ratio) (local.get $first))))))
 
         ;; Store in single precision; totals and the Gram use the stored values.
         (local.set $stored (i32.const 0))

@@ -291,6 +291,10 @@ export interface HalsSide {
   otherGram: Float64Array;
   l1: number;
   l2: number;
+  /** Coordinate passes per row at most (default 1); see SweepSide in src/model/nmfWorker.ts. */
+  passes?: number;
+  /** A row stops after a pass that gains at most this fraction of its first (default 0). */
+  passRatio?: number;
 }
 
 type SweepRowsExport = (
@@ -309,6 +313,8 @@ type SweepRowsExport = (
   scratch: number,
   totals: number,
   products: number,
+  passes: number,
+  ratio: number,
 ) => void;
 
 type RowProductsExport = (
@@ -389,13 +395,14 @@ export class HalsKernel {
   }
 
   /**
-   * Updates rows [start, end) of side.factors by one coordinate-descent pass, bit-identical to
-   * `sweepRows` of src/model/nmfWorker.ts; writes the upper triangle of these rows' Gram into
-   * `partialGram` (k x k) and [sum of entries, sum of <f_new, x G>] into `totals`. `scratch`
-   * holds halsScratchLength(k) values and is this thread's own. With `products` (filled by
+   * Updates rows [start, end) of side.factors by up to side.passes coordinate-descent passes
+   * per row (stopping as side.passRatio says), bit-identical to `sweepRows` of
+   * src/model/nmfWorker.ts; writes the upper triangle of these rows' Gram into `partialGram`
+   * (k x k) and [sum of entries, sum of <f_new, x G>] into `totals`. `scratch` holds
+   * halsScratchLength(k) values and is this thread's own. With `products` (filled by
    * rowProducts for these rows) each row's a = x G is read from there instead of computed. Every
    * array must be a view of the arena this kernel was made on (checked by size only: workers see
-   * other buffer objects). Cost O(nnz(rows) k + rows k^2) at worst.
+   * other buffer objects). Cost O(nnz(rows) k + passes rows k^2) at worst.
    */
   sweepRows(
     side: HalsSide,
@@ -418,6 +425,10 @@ export class HalsKernel {
     if (!(0 <= start && start <= end && end * k <= side.factors.length)) {
       throw new RangeError(`HalsKernel.sweepRows: rows ${start}..${end} out of range`);
     }
+    const passes = side.passes ?? 1;
+    if (!Number.isInteger(passes) || passes < 1 || passes > 1000) {
+      throw new RangeError(`HalsKernel.sweepRows: passes must be a whole number 1..1000`);
+    }
     this.sweepRowsExport(
       side.rowPointers.byteOffset,
       side.columnIndices.byteOffset,
@@ -434,6 +445,8 @@ export class HalsKernel {
       scratch.byteOffset,
       totals.byteOffset,
       products === undefined ? 0 : products.byteOffset,
+      passes,
+      side.passRatio ?? 0,
     );
   }
 }
