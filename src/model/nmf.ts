@@ -32,7 +32,7 @@ import type {
   WorkerSetup,
   WorkerSweep,
 } from './nmfWorker.ts';
-import { WORKER_ROLE, productParts, sweepChunks, symmetrize } from './nmfWorker.ts';
+import { WORKER_ROLE, gramParts, productParts, sweepChunks } from './nmfWorker.ts';
 import { HalsKernel, SharedArena, halsScratchLength } from './wasm/kernels.ts';
 
 /** Reported after every iteration. */
@@ -98,6 +98,12 @@ const CHUNKS = 64;
  */
 const PRODUCT_PARTS = 4;
 const PRODUCT_BLOCK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The rows of a Gram are cut into this many parts of about equal size (upper triangle) when the
+ * chunks' Grams are summed, taken by threads in turn.
+ */
+const GRAM_PARTS = 8;
 
 /** Below this many multiply-adds per iteration a second thread costs more than it saves. */
 const THREADED_WORK = 4_000_000;
@@ -183,6 +189,8 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
     products: arena.float64(Math.max(rows, columns) * k),
     cursors: arena.int32(Math.max(rows, columns)),
     productCounter: arena.int32(1),
+    gramBounds: triangleSplit(k, GRAM_PARTS),
+    gramCounter: arena.int32(1),
   };
   const team = await SweepTeam.start(threads, work);
   try {
@@ -195,12 +203,10 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
       iteration++;
 
       // W given H: then W^T W for the user sweep.
-      const artistTotals = await team.sweep(0, artistGram);
-      symmetrize(artistGram, k);
+      const artistTotals = await team.sweep(0);
 
       // H given W: then H H^T for the next artist sweep, and tr(W^T X H^T) for the objective.
-      const userTotals = await team.sweep(1, userGram);
-      symmetrize(userGram, k);
+      const userTotals = await team.sweep(1);
 
       current =
         0.5 * (squaredNorm - 2 * userTotals.cross + traceOfProduct(artistGram, userGram, k)) +
@@ -423,9 +429,27 @@ function balancedSplit(matrix: SparseMatrix, k: number, chunks: number): Int32Ar
 }
 
 /**
- * The main thread plus any workers, sharing one `ChunkedSweep`. Each sweep resets the chunk
- * counter, wakes the workers, takes chunks here too, then sums the chunks' Grams and totals in
- * chunk order.
+ * Splits the rows of a k x k upper triangle (row i holds k - i entries) into at most `parts`
+ * contiguous ranges of about equal size. Returns the boundaries, first 0 and last k.
+ */
+function triangleSplit(k: number, parts: number): Int32Array {
+  const count = Math.max(1, Math.min(parts, k));
+  const bounds = new Int32Array(count + 1);
+  bounds[count] = k;
+  const before = (row: number) => row * k - (row * (row - 1)) / 2;
+  let row = 0;
+  for (let part = 1; part < count; part++) {
+    const target = (before(k) * part) / count;
+    while (row < k && before(row) < target) row++;
+    bounds[part] = row;
+  }
+  return bounds;
+}
+
+/**
+ * The main thread plus any workers, sharing one `ChunkedSweep`. Each of a sweep's three steps
+ * (products, coordinate pass, Gram) resets its counter, wakes the workers and takes parts here
+ * too; the chunks' totals are then summed here, in chunk order.
  */
 class SweepTeam {
   /** This thread's kernel; it sweeps with scratch slot 0, worker i with slot i + 1. */
@@ -463,9 +487,12 @@ class SweepTeam {
     return new SweepTeam(work, []);
   }
 
-  /** Sweeps every row of one side; leaves the upper triangle of the side's Gram in `gramOut`. */
-  async sweep(sideIndex: 0 | 1, gramOut: Float64Array): Promise<SweepTotals> {
-    const { k, chunkGrams, chunkTotals, counter, productCounter } = this.work;
+  /**
+   * Sweeps every row of one side and leaves the side's Gram (full, symmetric) where the other
+   * side reads it as otherGram.
+   */
+  async sweep(sideIndex: 0 | 1): Promise<SweepTotals> {
+    const { chunkTotals, counter, productCounter, gramCounter } = this.work;
 
     // Every row's a = x G first, then the coordinate pass over the chunks.
     Atomics.store(productCounter, 0, 0);
@@ -480,16 +507,19 @@ class SweepTeam {
     );
     sweepChunks(this.work, sideIndex, this.kernel, 0);
     await Promise.all(pending);
+    Atomics.store(gramCounter, 0, 0);
+    const grams = this.workers.map((worker) =>
+      request(worker, { type: 'gram', side: sideIndex }),
+    );
+    gramParts(this.work, sideIndex, this.kernel);
+    await Promise.all(grams);
 
     const chunks = this.work.chunkBounds[sideIndex].length - 1;
     let sum = 0;
     let cross = 0;
-    gramOut.fill(0);
     for (let chunk = 0; chunk < chunks; chunk++) {
       sum += chunkTotals[2 * chunk];
       cross += chunkTotals[2 * chunk + 1];
-      const offset = chunk * k * k;
-      for (let i = 0; i < k * k; i++) gramOut[i] += chunkGrams[offset + i];
     }
     return { sum, cross };
   }

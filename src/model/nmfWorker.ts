@@ -19,7 +19,8 @@
  * `sweepRows` remains the readable statement of the update and the tests' reference.
  *
  * Each sweep first forms a = x G for every row (`productParts`: a few large parts, G read in
- * blocks that stay in cache), then runs the coordinate pass over the chunks (`sweepChunks`).
+ * blocks that stay in cache), then runs the coordinate pass over the chunks (`sweepChunks`), then
+ * sums the chunks' Grams into the side's Gram, a range of its rows per part (`gramParts`).
  *
  * TODO: at Last.fm 360K scale (17.5M values, k = 32) an iteration takes about 2 CPU seconds
  * (1.1 s on two threads), most of it still the product's cache misses; ordering users so that
@@ -338,6 +339,10 @@ export interface ChunkedSweep {
   cursors: Int32Array;
   /** [next product part to take]. */
   productCounter: Int32Array;
+  /** Part p of a Gram's sum over chunks covers its rows gramBounds[p] .. gramBounds[p + 1]. */
+  gramBounds: Int32Array;
+  /** [next Gram part to take]. */
+  gramCounter: Int32Array;
 }
 
 /**
@@ -381,6 +386,22 @@ export function sweepChunks(
   }
 }
 
+/**
+ * Takes parts from the shared Gram counter until none are left and sums their rows of the chunk
+ * Grams of side `sideIndex` into that side's Gram (the third step of a sweep): F^T F, the
+ * otherGram of the other side, full and symmetric.
+ */
+export function gramParts(work: ChunkedSweep, sideIndex: 0 | 1, kernel: HalsKernel): void {
+  const { k, chunkGrams, gramBounds, gramCounter } = work;
+  const chunks = work.chunkBounds[sideIndex].length - 1;
+  const gram = work.sides[1 - sideIndex].otherGram;
+  const parts = gramBounds.length - 1;
+  for (let part = Atomics.add(gramCounter, 0, 1); part < parts;
+    part = Atomics.add(gramCounter, 0, 1)) {
+    kernel.sumChunkGrams(chunkGrams, chunks, k, gram, gramBounds[part], gramBounds[part + 1]);
+  }
+}
+
 /** Sent once per factorization: everything a worker reads or writes, in shared memory. */
 export interface WorkerSetup extends ChunkedSweep {
   type: 'setup';
@@ -389,11 +410,11 @@ export interface WorkerSetup extends ChunkedSweep {
 }
 
 /**
- * Sent twice per half-iteration: form products of parts, then sweep chunks, of side 0 (artists)
- * or 1 (users).
+ * Sent three times per half-iteration: form products of parts, sweep chunks, then sum the chunk
+ * Grams, of side 0 (artists) or 1 (users).
  */
 export interface WorkerSweep {
-  type: 'products' | 'sweep';
+  type: 'products' | 'sweep' | 'gram';
   side: 0 | 1;
 }
 
@@ -414,6 +435,7 @@ function runWorker(): void {
     }
     try {
       if (message.type === 'products') productParts(setup!, message.side, kernel!);
+      else if (message.type === 'gram') gramParts(setup!, message.side, kernel!);
       else sweepChunks(setup!, message.side, kernel!, setup!.thread);
       port.postMessage({ type: 'done' });
     } catch (error) {

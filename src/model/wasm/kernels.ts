@@ -317,6 +317,15 @@ type SweepRowsExport = (
   ratio: number,
 ) => void;
 
+type SumChunkGramsExport = (
+  chunkGrams: number,
+  chunks: number,
+  k: number,
+  out: number,
+  startRow: number,
+  endRow: number,
+) => void;
+
 type RowProductsExport = (
   rowPointers: number,
   columnIndices: number,
@@ -338,12 +347,14 @@ type RowProductsExport = (
 export class HalsKernel {
   private readonly sweepRowsExport: SweepRowsExport;
   private readonly rowProductsExport: RowProductsExport;
+  private readonly sumChunkGramsExport: SumChunkGramsExport;
   private readonly bytes: number;
 
   constructor(memory: WebAssembly.Memory) {
     const instance = new WebAssembly.Instance(halsModule, { env: { memory } });
     this.sweepRowsExport = instance.exports.sweepRows as SweepRowsExport;
     this.rowProductsExport = instance.exports.rowProducts as RowProductsExport;
+    this.sumChunkGramsExport = instance.exports.sumChunkGrams as SumChunkGramsExport;
     this.bytes = memory.buffer.byteLength;
   }
 
@@ -384,6 +395,30 @@ export class HalsKernel {
       products.byteOffset,
       cursors.byteOffset,
     );
+  }
+
+  /**
+   * Rows [startRow, endRow) of the sum of the first `chunks` k x k matrices of `chunkGrams`
+   * (upper triangles, as sweepRows writes them), into `out` with each entry mirrored below the
+   * diagonal. Entries are summed in chunk order from 0, so any split of the rows gives the bits
+   * of one scalar loop. Cost O(chunks (endRow - startRow) k).
+   */
+  sumChunkGrams(
+    chunkGrams: Float64Array,
+    chunks: number,
+    k: number,
+    out: Float64Array,
+    startRow: number,
+    endRow: number,
+  ): void {
+    this.checkArena([chunkGrams, out]);
+    if (chunkGrams.length < chunks * k * k || out.length < k * k) {
+      throw new RangeError('HalsKernel.sumChunkGrams: chunk Grams or output too short');
+    }
+    if (!(0 <= startRow && startRow <= endRow && endRow <= k)) {
+      throw new RangeError(`HalsKernel.sumChunkGrams: rows ${startRow}..${endRow} out of range`);
+    }
+    this.sumChunkGramsExport(chunkGrams.byteOffset, chunks, k, out.byteOffset, startRow, endRow);
   }
 
   private checkArena(arrays: ArrayBufferView[]): void {
