@@ -296,7 +296,7 @@
     (local $sum f64) (local $cross f64) (local $curvature f64) (local $step f64)
     (local $value f64) (local $next f64) (local $delta f64) (local $single f32)
     (local $g f64)         ;; the gradient entry of the component being updated
-    (local $pass i32) (local $gain f64) (local $first f64)
+    (local $pass i32) (local $gain f64) (local $first f64) (local $counts v128)
 
     ;; Scratch layout.
     (local.set $doubles (i32.shl (local.get $k) (i32.const 3)))
@@ -399,16 +399,24 @@
         (block $passesDone
           (loop $passLoop
             (local.set $gain (f64.const 0))
-            (local.set $nonzeros (i32.const 0))
+            ;; Nonzeros of f: two lanes of counts (a true lane is -1), then an odd last entry.
+            (local.set $counts (v128.const i64x2 0 0))
             (local.set $t (i32.const 0))
             (block $countDone
               (loop $count
-                (br_if $countDone (i32.ge_u (local.get $t) (local.get $k)))
+                (br_if $countDone (i32.ge_u (i32.add (local.get $t) (i32.const 1)) (local.get $k)))
+                (local.set $counts (i64x2.sub (local.get $counts)
+                  (f64x2.ne (v128.load (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 3))))
+                            (v128.const f64x2 0 0))))
+                (local.set $t (i32.add (local.get $t) (i32.const 2)))
+                (br $count)))
+            (local.set $nonzeros (i32.wrap_i64 (i64.add (i64x2.extract_lane 0 (local.get $counts))
+                                                        (i64x2.extract_lane 1 (local.get $counts)))))
+            (if (i32.lt_u (local.get $t) (local.get $k))
+              (then
                 (local.set $nonzeros (i32.add (local.get $nonzeros)
                   (f64.ne (f64.load (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 3))))
-                          (f64.const 0))))
-                (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                (br $count)))
+                          (f64.const 0))))))
 
             (if (i32.gt_u (i32.shl (local.get $nonzeros) (i32.const 1)) (local.get $k))
               (then
@@ -451,24 +459,45 @@
                     (local.set $t (i32.add (local.get $t) (i32.const 1)))
                     (br $dense))))
               (else
-                ;; Sparse row: g = l1 - a + l2 f, plus Q_s f_s for each nonzero f_s ...
+                ;; Sparse row: g = l1 - a + l2 f (two entries at a time, then an odd last one) ...
                 (local.set $t (i32.const 0))
                 (block $gradientDone
                   (loop $gradientInit
-                    (br_if $gradientDone (i32.ge_u (local.get $t) (local.get $k)))
+                    (br_if $gradientDone (i32.ge_u (i32.add (local.get $t) (i32.const 1))
+                                                   (local.get $k)))
+                    (local.set $address (i32.shl (local.get $t) (i32.const 3)))
+                    (v128.store (i32.add (local.get $gradient) (local.get $address))
+                      (f64x2.add
+                        (f64x2.sub (f64x2.splat (local.get $l1))
+                                   (v128.load (i32.add (local.get $a) (local.get $address))))
+                        (f64x2.mul (f64x2.splat (local.get $l2))
+                                   (v128.load (i32.add (local.get $row) (local.get $address))))))
+                    (local.set $t (i32.add (local.get $t) (i32.const 2)))
+                    (br $gradientInit)))
+                (if (i32.lt_u (local.get $t) (local.get $k))
+                  (then
                     (local.set $address (i32.shl (local.get $t) (i32.const 3)))
                     (f64.store (i32.add (local.get $gradient) (local.get $address))
                       (f64.add
                         (f64.sub (local.get $l1)
                                  (f64.load (i32.add (local.get $a) (local.get $address))))
                         (f64.mul (local.get $l2)
-                                 (f64.load (i32.add (local.get $row) (local.get $address))))))
-                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                    (br $gradientInit)))
+                                 (f64.load (i32.add (local.get $row) (local.get $address))))))))
+
+                ;; ... plus Q_s f_s for each nonzero f_s, skipping pairs of zeros.
                 (local.set $t (i32.const 0))
                 (block $nonzerosDone
                   (loop $nonzeroTerms
                     (br_if $nonzerosDone (i32.ge_u (local.get $t) (local.get $k)))
+                    (if (i32.lt_u (i32.add (local.get $t) (i32.const 1)) (local.get $k))
+                      (then
+                        (if (i32.eqz (v128.any_true (f64x2.ne
+                              (v128.load (i32.add (local.get $row)
+                                                  (i32.shl (local.get $t) (i32.const 3))))
+                              (v128.const f64x2 0 0))))
+                          (then
+                            (local.set $t (i32.add (local.get $t) (i32.const 2)))
+                            (br $nonzeroTerms)))))
                     (local.set $value (f64.load (i32.add (local.get $row)
                                                          (i32.shl (local.get $t) (i32.const 3)))))
                     (if (f64.ne (local.get $value) (f64.const 0))
@@ -480,11 +509,25 @@
                     (local.set $t (i32.add (local.get $t) (i32.const 1)))
                     (br $nonzeroTerms)))
 
-                ;; ... then each component in turn, g kept current after each change.
+                ;; ... then each component in turn, g kept current after each change. Two zero
+                ;; entries whose gradients are >= 0 both stay zero (the step is clamped to 0),
+                ;; and the first leaves the second's gradient alone: such pairs are skipped.
                 (local.set $t (i32.const 0))
                 (block $updatesDone
                   (loop $updates
                     (br_if $updatesDone (i32.ge_u (local.get $t) (local.get $k)))
+                    (if (i32.lt_u (i32.add (local.get $t) (i32.const 1)) (local.get $k))
+                      (then
+                        (local.set $address (i32.shl (local.get $t) (i32.const 3)))
+                        (if (i64x2.all_true (v128.and
+                              (f64x2.eq (v128.load (i32.add (local.get $row) (local.get $address)))
+                                        (v128.const f64x2 0 0))
+                              (f64x2.ge (v128.load (i32.add (local.get $gradient)
+                                                            (local.get $address)))
+                                        (v128.const f64x2 0 0))))
+                          (then
+                            (local.set $t (i32.add (local.get $t) (i32.const 2)))
+                            (br $updates)))))
                     (local.set $address (i32.shl (local.get $t) (i32.const 3)))
                     (local.set $step (f64.load (i32.add (local.get $inverseCurvature)
                                                         (local.get $address))))
