@@ -631,71 +631,76 @@
 
   ;; Rows [startRow, endRow) of the sum of `chunks` k x k float64 matrices stored one after the
   ;; other at chunkGrams, upper triangle only (j >= i), written to out and mirrored into its lower
-  ;; triangle. Each entry is 0 + m_0 + m_1 + ... in chunk order, as a scalar loop would add them,
-  ;; two entries at a time (f64x2), so the bits do not depend on how rows are split over threads.
+  ;; triangle. Each entry is 0 + m_0 + m_1 + ... in chunk order, as a scalar loop would add them;
+  ;; the rows are added chunk after chunk (each chunk's rows are read in a stream, the sums stay
+  ;; in cache), two entries at a time, so the bits do not depend on how rows are split.
   (func (export "sumChunkGrams")
     (param $chunkGrams i32) (param $chunks i32) (param $k i32) (param $out i32)
     (param $startRow i32) (param $endRow i32)
-    (local $i i32) (local $j i32) (local $c i32) (local $pairsEnd i32) (local $stride i32)
-    (local $from i32) (local $to i32) (local $sums v128) (local $sum f64)
+    (local $i i32) (local $j i32) (local $c i32) (local $stride i32) (local $offset i32)
+    (local $from i32) (local $to i32) (local $last i32)
     (local.set $stride (i32.shl (i32.mul (local.get $k) (local.get $k)) (i32.const 3)))
+
+    ;; Zeros, then each chunk's rows added in.
     (local.set $i (local.get $startRow))
-    (block $rowsDone
-      (loop $rows
-        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $endRow)))
-        (local.set $j (local.get $i))
-        (local.set $pairsEnd (i32.sub (local.get $k) (i32.const 1)))
-
-        ;; Two entries at a time while two are left ...
-        (block $pairsDone
-          (loop $pairs
-            (br_if $pairsDone (i32.ge_s (local.get $j) (local.get $pairsEnd)))
-            (local.set $from (i32.add (local.get $chunkGrams)
-              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $j))
-                       (i32.const 3))))
-            (local.set $sums (v128.const i64x2 0 0))
-            (local.set $c (i32.const 0))
-            (block $chunksDone
-              (loop $chunkLoop
-                (br_if $chunksDone (i32.ge_u (local.get $c) (local.get $chunks)))
-                (local.set $sums (f64x2.add (local.get $sums) (v128.load (local.get $from))))
-                (local.set $from (i32.add (local.get $from) (local.get $stride)))
-                (local.set $c (i32.add (local.get $c) (i32.const 1)))
-                (br $chunkLoop)))
-            (call $storeMirrored (local.get $out) (local.get $k) (local.get $i) (local.get $j)
-                                 (f64x2.extract_lane 0 (local.get $sums)))
-            (call $storeMirrored (local.get $out) (local.get $k) (local.get $i)
-                                 (i32.add (local.get $j) (i32.const 1))
-                                 (f64x2.extract_lane 1 (local.get $sums)))
-            (local.set $j (i32.add (local.get $j) (i32.const 2)))
-            (br $pairs)))
-
-        ;; ... then the last one, if any.
-        (if (i32.lt_u (local.get $j) (local.get $k))
-          (then
-            (local.set $from (i32.add (local.get $chunkGrams)
-              (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $j))
-                       (i32.const 3))))
-            (local.set $sum (f64.const 0))
-            (local.set $c (i32.const 0))
-            (block $lastDone
-              (loop $last
-                (br_if $lastDone (i32.ge_u (local.get $c) (local.get $chunks)))
-                (local.set $sum (f64.add (local.get $sum) (f64.load (local.get $from))))
-                (local.set $from (i32.add (local.get $from) (local.get $stride)))
-                (local.set $c (i32.add (local.get $c) (i32.const 1)))
-                (br $last)))
-            (call $storeMirrored (local.get $out) (local.get $k) (local.get $i) (local.get $j)
-                                 (local.get $sum))))
+    (block $zerosDone
+      (loop $zeros
+        (br_if $zerosDone (i32.ge_u (local.get $i) (local.get $endRow)))
+        (local.set $offset (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $i))
+                                    (i32.const 3)))
+        (memory.fill (i32.add (local.get $out) (local.get $offset)) (i32.const 0)
+                     (i32.shl (i32.sub (local.get $k) (local.get $i)) (i32.const 3)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $rows))))
+        (br $zeros)))
+    (block $chunksDone
+      (loop $chunkLoop
+        (br_if $chunksDone (i32.ge_u (local.get $c) (local.get $chunks)))
+        (local.set $i (local.get $startRow))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $endRow)))
+            (local.set $offset (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k))
+                                                 (local.get $i))
+                                        (i32.const 3)))
+            (local.set $to (i32.add (local.get $out) (local.get $offset)))
+            (local.set $from (i32.add (i32.add (local.get $chunkGrams)
+                                               (i32.mul (local.get $c) (local.get $stride)))
+                                      (local.get $offset)))
+            ;; Entries i .. k of row i: pairs, then an odd last one.
+            (local.set $last (i32.add (local.get $to)
+              (i32.shl (i32.and (i32.sub (local.get $k) (local.get $i)) (i32.const -2))
+                       (i32.const 3))))
+            (block $pairsDone
+              (loop $pairs
+                (br_if $pairsDone (i32.ge_u (local.get $to) (local.get $last)))
+                (v128.store (local.get $to)
+                  (f64x2.add (v128.load (local.get $to)) (v128.load (local.get $from))))
+                (local.set $to (i32.add (local.get $to) (i32.const 16)))
+                (local.set $from (i32.add (local.get $from) (i32.const 16)))
+                (br $pairs)))
+            (if (i32.and (i32.sub (local.get $k) (local.get $i)) (i32.const 1))
+              (then (f64.store (local.get $to)
+                      (f64.add (f64.load (local.get $to)) (f64.load (local.get $from))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rows)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $chunkLoop)))
 
-  ;; out[i k + j] = out[j k + i] = value.
-  (func $storeMirrored (param $out i32) (param $k i32) (param $i i32) (param $j i32)
-    (param $value f64)
-    (f64.store (i32.add (local.get $out)
-      (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $j)) (i32.const 3)))
-      (local.get $value))
-    (f64.store (i32.add (local.get $out)
-      (i32.shl (i32.add (i32.mul (local.get $j) (local.get $k)) (local.get $i)) (i32.const 3)))
-      (local.get $value))))
+    ;; The mirror below the diagonal (rows of other parts, entries no other part writes).
+    (local.set $i (local.get $startRow))
+    (block $mirrorDone
+      (loop $mirror
+        (br_if $mirrorDone (i32.ge_u (local.get $i) (local.get $endRow)))
+        (local.set $j (i32.add (local.get $i) (i32.const 1)))
+        (block $columnsDone
+          (loop $columns
+            (br_if $columnsDone (i32.ge_u (local.get $j) (local.get $k)))
+            (f64.store (i32.add (local.get $out)
+              (i32.shl (i32.add (i32.mul (local.get $j) (local.get $k)) (local.get $i)) (i32.const 3)))
+              (f64.load (i32.add (local.get $out)
+                (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $j))
+                         (i32.const 3)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $columns)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $mirror)))))
