@@ -549,14 +549,16 @@
                                     (local.get $otherGram) (local.get $t) (local.get $k)
                                     (local.get $l2))))))
                         (f64.store (i32.add (local.get $row) (local.get $address)) (local.get $next))
-                        (call $axpyDouble (local.get $gradient)
-                          (i32.add (local.get $otherGram)
-                                   (i32.mul (local.get $t) (local.get $doubles)))
-                          (local.get $delta) (local.get $k))
-                        (local.set $address (i32.add (local.get $gradient) (local.get $address)))
-                        (f64.store (local.get $address)
-                          (f64.add (f64.load (local.get $address))
-                                   (f64.mul (local.get $delta) (local.get $l2))))))
+                        ;; Only the components still to come read g again in this pass: g_s for
+                        ;; s > t gets += delta Q_ts (the bits of the full update there); g_t and
+                        ;; those before it are left as they are, never read again.
+                        (local.set $address (i32.add (local.get $address) (i32.const 8)))
+                        (call $axpyDouble (i32.add (local.get $gradient) (local.get $address))
+                          (i32.add (i32.add (local.get $otherGram)
+                                            (i32.mul (local.get $t) (local.get $doubles)))
+                                   (local.get $address))
+                          (local.get $delta)
+                          (i32.sub (i32.sub (local.get $k) (local.get $t)) (i32.const 1)))))
                     (local.set $t (i32.add (local.get $t) (i32.const 1)))
                     (br $updates)))))
 
