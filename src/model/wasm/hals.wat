@@ -150,6 +150,45 @@
         (local.set $y (i32.add (local.get $y) (i32.const 8)))
         (br $tail))))
 
+  ;; y += s1 x1, then += s2 x2, += s3 x3, += s4 x4, per entry in that order (the bits of four
+  ;; axpyDouble calls), all float64: y is loaded and stored once for the four.
+  (func $axpyDouble4 (param $y i32) (param $k i32)
+    (param $x1 i32) (param $s1 f64) (param $x2 i32) (param $s2 f64)
+    (param $x3 i32) (param $s3 f64) (param $x4 i32) (param $s4 f64)
+    (local $at i32) (local $end i32) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $v4 v128)
+    (local.set $v1 (f64x2.splat (local.get $s1)))
+    (local.set $v2 (f64x2.splat (local.get $s2)))
+    (local.set $v3 (f64x2.splat (local.get $s3)))
+    (local.set $v4 (f64x2.splat (local.get $s4)))
+    (local.set $end (i32.shl (i32.and (local.get $k) (i32.const -2)) (i32.const 3)))
+    (block $pairsDone
+      (loop $pairs
+        (br_if $pairsDone (i32.ge_u (local.get $at) (local.get $end)))
+        (v128.store (i32.add (local.get $y) (local.get $at))
+          (f64x2.add
+            (f64x2.add
+              (f64x2.add
+                (f64x2.add (v128.load (i32.add (local.get $y) (local.get $at)))
+                  (f64x2.mul (local.get $v1) (v128.load (i32.add (local.get $x1) (local.get $at)))))
+                (f64x2.mul (local.get $v2) (v128.load (i32.add (local.get $x2) (local.get $at)))))
+              (f64x2.mul (local.get $v3) (v128.load (i32.add (local.get $x3) (local.get $at)))))
+            (f64x2.mul (local.get $v4) (v128.load (i32.add (local.get $x4) (local.get $at))))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $pairs)))
+    ;; An odd k leaves one entry.
+    (if (i32.and (local.get $k) (i32.const 1))
+      (then
+        (f64.store (i32.add (local.get $y) (local.get $at))
+          (f64.add
+            (f64.add
+              (f64.add
+                (f64.add (f64.load (i32.add (local.get $y) (local.get $at)))
+                  (f64.mul (local.get $s1) (f64.load (i32.add (local.get $x1) (local.get $at)))))
+                (f64.mul (local.get $s2) (f64.load (i32.add (local.get $x2) (local.get $at)))))
+              (f64.mul (local.get $s3) (f64.load (i32.add (local.get $x3) (local.get $at)))))
+            (f64.mul (local.get $s4) (f64.load (i32.add (local.get $x4) (local.get $at)))))))))
+
   ;; x[0 .. k) . y[0 .. k), float64, with the four partial sums s0..s3 of the JS loop (columns
   ;; t mod 4, the tail into s0, then ((s0 + s1) + s2) + s3), so the result has the same bits.
   (func $dotDouble (param $x i32) (param $y i32) (param $k i32) (result f64)
@@ -484,8 +523,10 @@
                         (f64.mul (local.get $l2)
                                  (f64.load (i32.add (local.get $row) (local.get $address))))))))
 
-                ;; ... plus Q_s f_s for each nonzero f_s, skipping pairs of zeros.
+                ;; ... plus Q_s f_s for each nonzero f_s: the nonzeros listed first (pairs of
+                ;; zeros skipped), then added four rows of Q at a time, in order.
                 (local.set $t (i32.const 0))
+                (local.set $stored (i32.const 0))
                 (block $nonzerosDone
                   (loop $nonzeroTerms
                     (br_if $nonzerosDone (i32.ge_u (local.get $t) (local.get $k)))
@@ -502,12 +543,38 @@
                                                          (i32.shl (local.get $t) (i32.const 3)))))
                     (if (f64.ne (local.get $value) (f64.const 0))
                       (then
-                        (call $axpyDouble (local.get $gradient)
-                          (i32.add (local.get $otherGram)
-                                   (i32.mul (local.get $t) (local.get $doubles)))
-                          (local.get $value) (local.get $k))))
+                        (i32.store (i32.add (local.get $nonzeroIndex)
+                                            (i32.shl (local.get $stored) (i32.const 2)))
+                                   (i32.add (local.get $otherGram)
+                                            (i32.mul (local.get $t) (local.get $doubles))))
+                        (f64.store (i32.add (local.get $nonzeroValue)
+                                            (i32.shl (local.get $stored) (i32.const 3)))
+                                   (local.get $value))
+                        (local.set $stored (i32.add (local.get $stored) (i32.const 1)))))
                     (local.set $t (i32.add (local.get $t) (i32.const 1)))
                     (br $nonzeroTerms)))
+                (local.set $p (i32.const 0))
+                (block $termsDone
+                  (loop $terms
+                    (br_if $termsDone (i32.ge_u (local.get $p) (local.get $stored)))
+                    (local.set $q (i32.add (local.get $nonzeroIndex)
+                                           (i32.shl (local.get $p) (i32.const 2))))
+                    (local.set $address (i32.add (local.get $nonzeroValue)
+                                                 (i32.shl (local.get $p) (i32.const 3))))
+                    (if (i32.le_u (i32.add (local.get $p) (i32.const 4)) (local.get $stored))
+                      (then
+                        (call $axpyDouble4 (local.get $gradient) (local.get $k)
+                          (i32.load (local.get $q)) (f64.load (local.get $address))
+                          (i32.load offset=4 (local.get $q)) (f64.load offset=8 (local.get $address))
+                          (i32.load offset=8 (local.get $q)) (f64.load offset=16 (local.get $address))
+                          (i32.load offset=12 (local.get $q))
+                          (f64.load offset=24 (local.get $address)))
+                        (local.set $p (i32.add (local.get $p) (i32.const 4))))
+                      (else
+                        (call $axpyDouble (local.get $gradient) (i32.load (local.get $q))
+                          (f64.load (local.get $address)) (local.get $k))
+                        (local.set $p (i32.add (local.get $p) (i32.const 1)))))
+                    (br $terms)))
 
                 ;; ... then each component in turn, g kept current after each change. Two zero
                 ;; entries whose gradients are >= 0 both stay zero (the step is clamped to 0),
