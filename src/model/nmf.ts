@@ -32,7 +32,7 @@ import type {
   WorkerSetup,
   WorkerSweep,
 } from './nmfWorker.ts';
-import { WORKER_ROLE, gramParts, productParts, sweepChunks } from './nmfWorker.ts';
+import { WORKER_ROLE, halfIteration, reportFailure } from './nmfWorker.ts';
 import { HalsKernel, SharedArena, halsScratchLength } from './wasm/kernels.ts';
 
 /** Reported after every iteration. */
@@ -142,6 +142,8 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
       Math.max(rows, columns) * k * 8,
       Math.max(rows, columns) * 4,
       4,
+      4,
+      4 * 4,
     ]),
   );
   const byArtist = csrIn(arena, matrix);
@@ -191,6 +193,7 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
     productCounter: arena.int32(1),
     gramBounds: triangleSplit(k, GRAM_PARTS),
     gramCounter: arena.int32(1),
+    finished: arena.int32(4),
   };
   const team = await SweepTeam.start(threads, work);
   try {
@@ -447,9 +450,9 @@ function triangleSplit(k: number, parts: number): Int32Array {
 }
 
 /**
- * The main thread plus any workers, sharing one `ChunkedSweep`. Each of a sweep's three steps
- * (products, coordinate pass, Gram) resets its counter, wakes the workers and takes parts here
- * too; the chunks' totals are then summed here, in chunk order.
+ * The main thread plus any workers, sharing one `ChunkedSweep`. Each sweep resets the shared
+ * counters, wakes the workers with one message and runs `halfIteration` here too; the chunks'
+ * totals are then summed here, in chunk order.
  */
 class SweepTeam {
   /** This thread's kernel; it sweeps with scratch slot 0, worker i with slot i + 1. */
@@ -492,27 +495,21 @@ class SweepTeam {
    * side reads it as otherGram.
    */
   async sweep(sideIndex: 0 | 1): Promise<SweepTotals> {
-    const { chunkTotals, counter, productCounter, gramCounter } = this.work;
+    const { chunkTotals, counter, productCounter, gramCounter, finished } = this.work;
 
-    // Every row's a = x G first, then the coordinate pass over the chunks.
-    Atomics.store(productCounter, 0, 0);
-    const products = this.workers.map((worker) =>
-      request(worker, { type: 'products', side: sideIndex }),
-    );
-    productParts(this.work, sideIndex, this.kernel);
-    await Promise.all(products);
-    Atomics.store(counter, 0, 0);
+    // Products, coordinate pass and Gram, each step's parts taken by every thread in turn.
+    for (const shared of [counter, productCounter, gramCounter]) Atomics.store(shared, 0, 0);
+    for (let step = 0; step < finished.length; step++) Atomics.store(finished, step, 0);
     const pending = this.workers.map((worker) =>
       request(worker, { type: 'sweep', side: sideIndex }),
     );
-    sweepChunks(this.work, sideIndex, this.kernel, 0);
+    try {
+      halfIteration(this.work, sideIndex, this.kernel, 0);
+    } catch (error) {
+      reportFailure(finished);
+      throw error;
+    }
     await Promise.all(pending);
-    Atomics.store(gramCounter, 0, 0);
-    const grams = this.workers.map((worker) =>
-      request(worker, { type: 'gram', side: sideIndex }),
-    );
-    gramParts(this.work, sideIndex, this.kernel);
-    await Promise.all(grams);
 
     const chunks = this.work.chunkBounds[sideIndex].length - 1;
     let sum = 0;

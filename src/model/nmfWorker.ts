@@ -18,9 +18,11 @@
  * `sweepRows` below and writes the same bits (test/wasmKernels.test.ts checks it), so
  * `sweepRows` remains the readable statement of the update and the tests' reference.
  *
- * Each sweep first forms a = x G for every row (`productParts`: a few large parts, G read in
- * blocks that stay in cache), then runs the coordinate pass over the chunks (`sweepChunks`), then
- * sums the chunks' Grams into the side's Gram, a range of its rows per part (`gramParts`).
+ * Each half-iteration (`halfIteration`) first forms a = x G for every row (`productParts`: a few
+ * large parts, G read in blocks that stay in cache), then runs the coordinate pass over the
+ * chunks (`sweepChunks`), then sums the chunks' Grams into the side's Gram, a range of its rows
+ * per part (`gramParts`); the threads wait for each other between steps on shared counters,
+ * without a message.
  *
  * TODO: at Last.fm 360K scale (17.5M values, k = 32) an iteration takes about 2 CPU seconds
  * (1.1 s on two threads), most of it still the product's cache misses; ordering users so that
@@ -343,6 +345,59 @@ export interface ChunkedSweep {
   gramBounds: Int32Array;
   /** [next Gram part to take]. */
   gramCounter: Int32Array;
+  /**
+   * Parts finished so far of this half-iteration's products, chunks and Gram parts, then 1 once a
+   * thread has failed (so that the others stop waiting for it).
+   */
+  finished: Int32Array;
+}
+
+/**
+ * One half-iteration of side `sideIndex` as one thread takes part in it: product parts, then (once
+ * every thread's products are in) chunks of the coordinate pass, then (once every chunk is swept)
+ * parts of the Gram. The main thread runs it too; a thread that comes late finds the parts taken
+ * and the waits over. Throws if a step stays unfinished for STEP_TIMEOUT_MS (a thread died in it).
+ */
+export function halfIteration(
+  work: ChunkedSweep,
+  sideIndex: 0 | 1,
+  kernel: HalsKernel,
+  thread: number,
+): void {
+  productParts(work, sideIndex, kernel);
+  awaitFinished(work.finished, 0, work.productBounds[sideIndex].length - 1);
+  sweepChunks(work, sideIndex, kernel, thread);
+  awaitFinished(work.finished, 1, work.chunkBounds[sideIndex].length - 1);
+  gramParts(work, sideIndex, kernel);
+}
+
+/** Longest wait for the other threads to finish a step of a half-iteration. */
+const STEP_TIMEOUT_MS = 120_000;
+
+/** Counts one finished part of step `step`, waking the waiting threads after the last one. */
+function finishPart(finished: Int32Array, step: number, parts: number): void {
+  if (Atomics.add(finished, step, 1) + 1 === parts) Atomics.notify(finished, step);
+}
+
+/** Index in `finished` of the failure flag. */
+const FAILED = 3;
+
+/** Tells the other threads of a half-iteration that this one failed, waking any that wait. */
+export function reportFailure(finished: Int32Array): void {
+  Atomics.store(finished, FAILED, 1);
+  for (let step = 0; step < FAILED; step++) Atomics.notify(finished, step);
+}
+
+/** Blocks until `parts` parts of step `step` are finished; throws if a thread failed. */
+function awaitFinished(finished: Int32Array, step: number, parts: number): void {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  for (let seen = Atomics.load(finished, step); seen < parts; seen = Atomics.load(finished, step)) {
+    Atomics.wait(finished, step, seen, 100);
+    if (Atomics.load(finished, FAILED) !== 0) throw new Error('NMF sweep: another thread failed');
+    if (Date.now() > deadline) {
+      throw new Error(`NMF sweep: step ${step} still unfinished after ${STEP_TIMEOUT_MS} ms`);
+    }
+  }
 }
 
 /**
@@ -359,6 +414,7 @@ export function productParts(work: ChunkedSweep, sideIndex: 0 | 1, kernel: HalsK
   for (let part = Atomics.add(productCounter, 0, 1); part < parts;
     part = Atomics.add(productCounter, 0, 1)) {
     kernel.rowProducts(side, k, bounds[part], bounds[part + 1], block, columns, products, cursors);
+    finishPart(work.finished, 0, parts);
   }
 }
 
@@ -383,6 +439,7 @@ export function sweepChunks(
     const totals = chunkTotals.subarray(2 * chunk, 2 * chunk + 2);
     kernel.sweepRows(side, k, bounds[chunk], bounds[chunk + 1], gram, scratch, totals,
       work.products);
+    finishPart(work.finished, 1, chunks);
   }
 }
 
@@ -399,6 +456,7 @@ export function gramParts(work: ChunkedSweep, sideIndex: 0 | 1, kernel: HalsKern
   for (let part = Atomics.add(gramCounter, 0, 1); part < parts;
     part = Atomics.add(gramCounter, 0, 1)) {
     kernel.sumChunkGrams(chunkGrams, chunks, k, gram, gramBounds[part], gramBounds[part + 1]);
+    finishPart(work.finished, 2, parts);
   }
 }
 
@@ -409,12 +467,9 @@ export interface WorkerSetup extends ChunkedSweep {
   thread: number;
 }
 
-/**
- * Sent three times per half-iteration: form products of parts, sweep chunks, then sum the chunk
- * Grams, of side 0 (artists) or 1 (users).
- */
+/** Sent once per half-iteration: take part in `halfIteration` of side 0 (artists) or 1 (users). */
 export interface WorkerSweep {
-  type: 'products' | 'sweep' | 'gram';
+  type: 'sweep';
   side: 0 | 1;
 }
 
@@ -434,11 +489,10 @@ function runWorker(): void {
       return;
     }
     try {
-      if (message.type === 'products') productParts(setup!, message.side, kernel!);
-      else if (message.type === 'gram') gramParts(setup!, message.side, kernel!);
-      else sweepChunks(setup!, message.side, kernel!, setup!.thread);
+      halfIteration(setup!, message.side, kernel!, setup!.thread);
       port.postMessage({ type: 'done' });
     } catch (error) {
+      reportFailure(setup!.finished);
       port.postMessage({ type: 'failed', message: String(error) });
     }
   });
