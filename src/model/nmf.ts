@@ -533,7 +533,9 @@ class SweepTeam {
     try {
       halfIteration(this.work, sideIndex, this.kernel, 0);
     } catch (error) {
+      // Wake the workers, and let their replies settle before giving up on them.
       reportFailure(finished);
+      await Promise.allSettled(pending);
       throw error;
     }
     await Promise.all(pending);

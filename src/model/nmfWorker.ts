@@ -7,11 +7,14 @@
  *   0.5 ||X - F G^T||_F^2 + l1 |F|_1 + 0.5 l2 ||F||_F^2.
  * For row f of F, with a = x G (the row of X times G) and Q = G^T G, each component t in order:
  *   f_t <- max(0, f_t - g_t / (Q_tt + l2)),   g = Q f - a + l1 + l2 f (the gradient),
- * which is the update of Cichocki & Phan (2009) and scikit-learn's `cd` solver. Rows of F are
- * independent given a and Q, so any split of rows over threads gives the same factors. For a
- * sparse row the gradient g is kept up to date after each change (g += delta * Q_t), so entries
- * that are and stay zero cost nothing; a row more than half nonzero forms each g_t as a dot
- * product instead (k^2 per row, fewer passes over memory).
+ * which is the update of Cichocki & Phan (2009) and scikit-learn's `cd` solver; with
+ * side.passes > 1 the pass is repeated on the same a and Q until one decreases the row's
+ * objective by at most side.passRatio times the first pass's decrease (the inner iterations of
+ * accelerated HALS, Gillis & Glineur 2012). Rows of F are independent given a and Q, so any
+ * split of rows over threads gives the same factors. For a sparse row the gradient g is kept up
+ * to date after each change (g += delta * Q_t), so entries that are and stay zero cost nothing;
+ * a row more than half nonzero forms each g_t as a dot product instead (k^2 per row, fewer passes
+ * over memory).
  *
  * The trainer runs this pass in WebAssembly (src/model/wasm/hals.wat, SIMD), on factors in a
  * shared WebAssembly memory; that kernel performs the same operations in the same order as

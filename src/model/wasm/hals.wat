@@ -1,4 +1,4 @@
-;; One HALS / coordinate-descent pass over rows [start, end) of a factor F with the other factor G
+;; HALS / coordinate-descent passes over rows [start, end) of a factor F with the other factor G
 ;; fixed (see src/model/nmfWorker.ts for the objective; this is the same computation, operation
 ;; for operation, so the factors it writes are bit-identical to the plain-JS `sweepRows` there):
 ;;
@@ -6,10 +6,17 @@
 ;;     for each component t in order:
 ;;       f_t <- max(0, f_t - g_t / (Q_tt + l2)),   g = Q f - a + l1 + l2 f
 ;;
+;; repeated up to `passes` times on the same a and Q while a pass decreases the row's objective by
+;; more than `ratio` times the first pass's decrease (passes 1: one pass).
+;;
 ;; A row more than half nonzero forms each g_t as a dot product (k^2); a sparser row keeps g
-;; current after each change (g += delta Q_t), so entries that are and stay zero cost nothing.
-;; The updated entries are stored in float32; the pass also returns the sum of the stored entries
-;; and sum_rows <f_new, a>, and writes the upper triangle of these rows' F^T F into partialGram.
+;; current after each change (g_s += delta Q_ts, only for the components s > t still to come, and
+;; Q f formed four rows of Q at a time), so entries that are and stay zero cost nothing; pairs of
+;; such entries are skipped with one SIMD test. None of this changes an operation on a value that
+;; is read, so the bits stay those of the JS loop. The updated entries are stored in float32; the
+;; pass also returns the sum of the stored entries and sum_rows <f_new, a>, and writes the upper
+;; triangle of these rows' F^T F into partialGram. sumChunkGrams then adds up the chunks'
+;; triangles into the full Gram, in chunk order.
 ;;
 ;; Memory (imported as env.memory, SHARED: the trainer's worker threads sweep other rows of the
 ;; same factors at the same time; byte offsets):
