@@ -7,7 +7,7 @@
 ;;       f_t <- max(0, f_t - g_t / (Q_tt + l2)),   g = Q f - a + l1 + l2 f
 ;;
 ;; repeated up to `passes` times on the same a and Q while a pass decreases the row's objective by
-;; more than `ratio` times the first pass's decrease (passes 1: one pass).
+;; more than `ratio` times the first pass's decrease (passes 1: one pass, no decrease computed).
 ;;
 ;; A row more than half nonzero forms each g_t as a dot product (k^2); a sparser row keeps g
 ;; current after each change (g_s += delta Q_ts, only for the components s > t still to come, and
@@ -497,7 +497,8 @@
                                                  (f64.gt (local.get $next) (f64.const 0))))
                         (f64.store (local.get $address) (local.get $next))
                         (local.set $delta (f64.sub (local.get $next) (local.get $value)))
-                        (if (f64.ne (local.get $delta) (f64.const 0))
+                        (if (i32.and (f64.ne (local.get $delta) (f64.const 0))
+                                     (i32.gt_u (local.get $passes) (i32.const 1)))
                           (then (local.set $gain (f64.sub (local.get $gain)
                                   (call $objectiveChange (local.get $g) (local.get $delta)
                                     (local.get $otherGram) (local.get $t) (local.get $k)
@@ -617,7 +618,8 @@
                     (local.set $delta (f64.sub (local.get $next) (local.get $value)))
                     (if (f64.ne (local.get $delta) (f64.const 0))
                       (then
-                        (if (f64.gt (local.get $step) (f64.const 0))
+                        (if (i32.and (f64.gt (local.get $step) (f64.const 0))
+                                     (i32.gt_u (local.get $passes) (i32.const 1)))
                           (then (local.set $gain (f64.sub (local.get $gain)
                                   (call $objectiveChange (local.get $g) (local.get $delta)
                                     (local.get $otherGram) (local.get $t) (local.get $k)
