@@ -428,16 +428,21 @@
                 (local.set $p (i32.add (local.get $p) (i32.const 1)))
                 (br $cells)))))
 
-        ;; f in float64.
+        ;; f in float64, two entries at a time, then an odd last one.
         (local.set $t (i32.const 0))
         (block $loadDone
           (loop $load
-            (br_if $loadDone (i32.ge_u (local.get $t) (local.get $k)))
+            (br_if $loadDone (i32.ge_u (i32.add (local.get $t) (i32.const 1)) (local.get $k)))
+            (v128.store (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 3)))
+              (f64x2.promote_low_f32x4 (v128.load64_zero
+                (i32.add (local.get $base) (i32.shl (local.get $t) (i32.const 2))))))
+            (local.set $t (i32.add (local.get $t) (i32.const 2)))
+            (br $load)))
+        (if (i32.lt_u (local.get $t) (local.get $k))
+          (then
             (f64.store (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 3)))
               (f64.promote_f32
-                (f32.load (i32.add (local.get $base) (i32.shl (local.get $t) (i32.const 2))))))
-            (local.set $t (i32.add (local.get $t) (i32.const 1)))
-            (br $load)))
+                (f32.load (i32.add (local.get $base) (i32.shl (local.get $t) (i32.const 2))))))))
 
         ;; Up to `passes` passes over the components; each adds its objective decrease to $gain,
         ;; and the row stops once a pass gains at most ratio x the first pass's gain.
