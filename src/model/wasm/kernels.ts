@@ -462,7 +462,7 @@ export class HalsKernel {
     }
     const passes = side.passes ?? 1;
     if (!Number.isInteger(passes) || passes < 1 || passes > 1000) {
-      throw new RangeError(`HalsKernel.sweepRows: passes must be a whole number 1..1000`);
+      throw new RangeError('HalsKernel.sweepRows: passes must be a whole number 1..1000');
     }
     this.sweepRowsExport(
       side.rowPointers.byteOffset,
