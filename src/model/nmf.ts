@@ -112,9 +112,12 @@ const CHUNKS = 64;
 /**
  * Rows of each side are cut into this many parts when forming the products a = x G, which read
  * the other factor in blocks of PRODUCT_BLOCK_BYTES: few parts, so that each block is reused by
- * many rows while it is in cache.
+ * many rows while it is in cache. An other factor that fits in one block is read once per part
+ * whatever the count, so more parts then only even out the threads' shares (a thread that the
+ * machine pauses holds less of the work the other waits for).
  */
 const PRODUCT_PARTS = 4;
+const PRODUCT_PARTS_ONE_BLOCK = 16;
 const PRODUCT_BLOCK_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -201,8 +204,8 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
     memory: arena.memory,
     scratch: arena.float64(threads * halsScratchLength(k)),
     productBounds: [
-      balancedSplit(byArtist, k, PRODUCT_PARTS),
-      balancedSplit(byUser, k, PRODUCT_PARTS),
+      balancedSplit(byArtist, k, productParts(columns, k)),
+      balancedSplit(byUser, k, productParts(rows, k)),
     ],
     blockColumns: [blockRows(k), blockRows(k)],
     products: arena.float64(Math.max(rows, columns) * k),
@@ -627,6 +630,11 @@ function request(worker: Worker, message: WorkerSetup | WorkerSweep): Promise<un
     worker.on('exit', onExit);
     worker.postMessage(message);
   });
+}
+
+/** Parts to cut a side's products into, when the other factor has `otherRows` rows of k. */
+function productParts(otherRows: number, k: number): number {
+  return otherRows <= blockRows(k) ? PRODUCT_PARTS_ONE_BLOCK : PRODUCT_PARTS;
 }
 
 /** Rows of a float32 factor with k columns that fill PRODUCT_BLOCK_BYTES (at least 1). */
