@@ -348,13 +348,14 @@ test('repeated passes per row: the kernel writes the bits of sweepRows and each 
       assert.deepEqual([...fixture.partialGram], [...jsGram], `${label}: Gram`);
       assert.deepEqual([...fixture.totals], [jsTotals.sum, jsTotals.cross], `${label}: totals`);
 
-      // Against one pass from the same start, row by row: never a higher row objective.
+      // Against one pass from the same start, row by row: never a higher row objective (up to
+      // the float32 rounding of the stored entries).
       const single = { ...fixture.plain, factors: Float32Array.from(before) };
       sweepRows(single, k, 0, rows, new Float64Array(k * k), sweepScratch(k));
       for (let r = 0; r < rows; r++) {
         const many = rowObjective(plain, k, r, plain.factors);
         const one = rowObjective(plain, k, r, single.factors);
-        assert.ok(many <= one + 1e-9 * Math.max(1, Math.abs(one)), `${label}, row ${r}`);
+        assert.ok(many <= one + 1e-6 * Math.max(1, Math.abs(one)), `${label}, row ${r}`);
       }
     }
   }
