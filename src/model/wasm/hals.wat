@@ -342,7 +342,7 @@
     (local $sum f64) (local $cross f64) (local $curvature f64) (local $step f64)
     (local $value f64) (local $next f64) (local $delta f64) (local $single f32)
     (local $g f64)         ;; the gradient entry of the component being updated
-    (local $pass i32) (local $gain f64) (local $first f64) (local $counts v128)
+    (local $pass i32) (local $gain f64) (local $first f64)
 
     ;; Scratch layout.
     (local.set $doubles (i32.shl (local.get $k) (i32.const 3)))
@@ -450,24 +450,36 @@
         (block $passesDone
           (loop $passLoop
             (local.set $gain (f64.const 0))
-            ;; Nonzeros of f: two lanes of counts (a true lane is -1), then an odd last entry.
-            (local.set $counts (v128.const i64x2 0 0))
+            ;; The nonzeros of f (pairs of zeros skipped): Q's row address and f_s of each.
             (local.set $t (i32.const 0))
-            (block $countDone
-              (loop $count
-                (br_if $countDone (i32.ge_u (i32.add (local.get $t) (i32.const 1)) (local.get $k)))
-                (local.set $counts (i64x2.sub (local.get $counts)
-                  (f64x2.ne (v128.load (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 3))))
-                            (v128.const f64x2 0 0))))
-                (local.set $t (i32.add (local.get $t) (i32.const 2)))
-                (br $count)))
-            (local.set $nonzeros (i32.wrap_i64 (i64.add (i64x2.extract_lane 0 (local.get $counts))
-                                                        (i64x2.extract_lane 1 (local.get $counts)))))
-            (if (i32.lt_u (local.get $t) (local.get $k))
-              (then
-                (local.set $nonzeros (i32.add (local.get $nonzeros)
-                  (f64.ne (f64.load (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 3))))
-                          (f64.const 0))))))
+            (local.set $stored (i32.const 0))
+            (block $listDone
+              (loop $list
+                (br_if $listDone (i32.ge_u (local.get $t) (local.get $k)))
+                (if (i32.lt_u (i32.add (local.get $t) (i32.const 1)) (local.get $k))
+                  (then
+                    (if (i32.eqz (v128.any_true (f64x2.ne
+                          (v128.load (i32.add (local.get $row)
+                                              (i32.shl (local.get $t) (i32.const 3))))
+                          (v128.const f64x2 0 0))))
+                      (then
+                        (local.set $t (i32.add (local.get $t) (i32.const 2)))
+                        (br $list)))))
+                (local.set $value (f64.load (i32.add (local.get $row)
+                                                     (i32.shl (local.get $t) (i32.const 3)))))
+                (if (f64.ne (local.get $value) (f64.const 0))
+                  (then
+                    (i32.store (i32.add (local.get $nonzeroIndex)
+                                        (i32.shl (local.get $stored) (i32.const 2)))
+                               (i32.add (local.get $otherGram)
+                                        (i32.mul (local.get $t) (local.get $doubles))))
+                    (f64.store (i32.add (local.get $nonzeroValue)
+                                        (i32.shl (local.get $stored) (i32.const 3)))
+                               (local.get $value))
+                    (local.set $stored (i32.add (local.get $stored) (i32.const 1)))))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $list)))
+            (local.set $nonzeros (local.get $stored))
 
             (if (i32.gt_u (i32.shl (local.get $nonzeros) (i32.const 1)) (local.get $k))
               (then
@@ -536,36 +548,7 @@
                         (f64.mul (local.get $l2)
                                  (f64.load (i32.add (local.get $row) (local.get $address))))))))
 
-                ;; ... plus Q_s f_s for each nonzero f_s: the nonzeros listed first (pairs of
-                ;; zeros skipped), then added four rows of Q at a time, in order.
-                (local.set $t (i32.const 0))
-                (local.set $stored (i32.const 0))
-                (block $nonzerosDone
-                  (loop $nonzeroTerms
-                    (br_if $nonzerosDone (i32.ge_u (local.get $t) (local.get $k)))
-                    (if (i32.lt_u (i32.add (local.get $t) (i32.const 1)) (local.get $k))
-                      (then
-                        (if (i32.eqz (v128.any_true (f64x2.ne
-                              (v128.load (i32.add (local.get $row)
-                                                  (i32.shl (local.get $t) (i32.const 3))))
-                              (v128.const f64x2 0 0))))
-                          (then
-                            (local.set $t (i32.add (local.get $t) (i32.const 2)))
-                            (br $nonzeroTerms)))))
-                    (local.set $value (f64.load (i32.add (local.get $row)
-                                                         (i32.shl (local.get $t) (i32.const 3)))))
-                    (if (f64.ne (local.get $value) (f64.const 0))
-                      (then
-                        (i32.store (i32.add (local.get $nonzeroIndex)
-                                            (i32.shl (local.get $stored) (i32.const 2)))
-                                   (i32.add (local.get $otherGram)
-                                            (i32.mul (local.get $t) (local.get $doubles))))
-                        (f64.store (i32.add (local.get $nonzeroValue)
-                                            (i32.shl (local.get $stored) (i32.const 3)))
-                                   (local.get $value))
-                        (local.set $stored (i32.add (local.get $stored) (i32.const 1)))))
-                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
-                    (br $nonzeroTerms)))
+                ;; ... plus Q_s f_s for each nonzero f_s, four rows of Q at a time, in order.
                 (local.set $p (i32.const 0))
                 (block $termsDone
                   (loop $terms
