@@ -246,6 +246,37 @@
               (local.get $l2)))
           (local.get $delta)))))
 
+  ;; gram[index[p], index[q]] += value[p] value[q] for p <= q < count (the upper triangle of
+  ;; v v^T for v given by its nonzeros, index int32 increasing, value float64); rows of gram are
+  ;; rowBytes apart.
+  (func $addOuterProduct (param $gram i32) (param $index i32) (param $value i32) (param $count i32)
+    (param $rowBytes i32)
+    (local $p i32) (local $q i32) (local $scale f64) (local $row i32) (local $address i32)
+    (block $outerDone
+      (loop $outer
+        (br_if $outerDone (i32.ge_u (local.get $p) (local.get $count)))
+        (local.set $scale
+          (f64.load (i32.add (local.get $value) (i32.shl (local.get $p) (i32.const 3)))))
+        (local.set $row (i32.add (local.get $gram)
+          (i32.mul (i32.load (i32.add (local.get $index) (i32.shl (local.get $p) (i32.const 2))))
+                   (local.get $rowBytes))))
+        (local.set $q (local.get $p))
+        (block $innerDone
+          (loop $inner
+            (br_if $innerDone (i32.ge_u (local.get $q) (local.get $count)))
+            (local.set $address (i32.add (local.get $row)
+              (i32.shl
+                (i32.load (i32.add (local.get $index) (i32.shl (local.get $q) (i32.const 2))))
+                (i32.const 3))))
+            (f64.store (local.get $address)
+              (f64.add (f64.load (local.get $address))
+                (f64.mul (local.get $scale)
+                  (f64.load (i32.add (local.get $value) (i32.shl (local.get $q) (i32.const 3)))))))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $inner)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $outer))))
+
   ;; a = x G for rows [start, end) into products (rows x k float64, row r at r k), G's columns
   ;; taken block by block: for each block of blockColumns rows of G, every row adds the cells
   ;; that fall in it (cursors: rows int32, where each row resumes). A block of G (a few MB) then
@@ -661,33 +692,8 @@
             (br $store)))
 
         ;; Upper triangle of f f^T over the nonzeros, into partialGram.
-        (local.set $p (i32.const 0))
-        (block $outerDone
-          (loop $outer
-            (br_if $outerDone (i32.ge_u (local.get $p) (local.get $stored)))
-            (local.set $value (f64.load (i32.add (local.get $nonzeroValue)
-                                                 (i32.shl (local.get $p) (i32.const 3)))))
-            (local.set $gramRow (i32.add (local.get $partialGram)
-              (i32.mul (i32.load (i32.add (local.get $nonzeroIndex)
-                                          (i32.shl (local.get $p) (i32.const 2))))
-                       (local.get $doubles))))
-            (local.set $q (local.get $p))
-            (block $innerDone
-              (loop $inner
-                (br_if $innerDone (i32.ge_u (local.get $q) (local.get $stored)))
-                (local.set $address (i32.add (local.get $gramRow)
-                  (i32.shl (i32.load (i32.add (local.get $nonzeroIndex)
-                                              (i32.shl (local.get $q) (i32.const 2))))
-                           (i32.const 3))))
-                (f64.store (local.get $address)
-                  (f64.add (f64.load (local.get $address))
-                    (f64.mul (local.get $value)
-                      (f64.load (i32.add (local.get $nonzeroValue)
-                                         (i32.shl (local.get $q) (i32.const 3)))))))
-                (local.set $q (i32.add (local.get $q) (i32.const 1)))
-                (br $inner)))
-            (local.set $p (i32.add (local.get $p) (i32.const 1)))
-            (br $outer)))
+        (call $addOuterProduct (local.get $partialGram) (local.get $nonzeroIndex)
+                               (local.get $nonzeroValue) (local.get $stored) (local.get $doubles))
 
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows)))
