@@ -14,7 +14,8 @@
  * threads. scikit-learn has no counterpart for that objective (confidence-weighted, every cell
  * counted, W, H >= 0), so those rows stand alone.
  *
- * Run: npx tsx bench/training.ts [--data DIR] [--repeats 3] [--no-sklearn] [--implicit-only]
+ * Run: npx tsx bench/training.ts [--data DIR] [--repeats 3] [--threads N] [--seed 42]
+ *        [--inner-passes ARTIST,USER] [--no-sklearn] [--implicit-only]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,6 +55,8 @@ export interface BenchTrainingOptions {
   sklearn: boolean;
   seed: number;
   threads?: number;
+  /** Inner coordinate passes per row for our trainer (NmfOptions.innerPasses); default 1 each. */
+  innerPasses?: { artist: number; user: number };
   /** Skip the Frobenius cases and scikit-learn: only the served model's table. */
   implicitOnly?: boolean;
 }
@@ -278,6 +281,7 @@ function trainingOptions(settings: BenchTrainingOptions, k: number, tolerance: n
     seed: settings.seed,
     ...settings.penalties,
     threads: settings.threads,
+    innerPasses: settings.innerPasses,
   };
 }
 
@@ -419,11 +423,16 @@ function parseArguments(argv: string[]): Partial<BenchTrainingOptions> {
     else if (argv[i] === '--repeats') options.repeats = Number(argv[++i]);
     else if (argv[i] === '--no-sklearn') options.sklearn = false;
     else if (argv[i] === '--threads') options.threads = Number(argv[++i]);
+    else if (argv[i] === '--seed') options.seed = Number(argv[++i]);
+    else if (argv[i] === '--inner-passes') {
+      const [artist, user] = argv[++i].split(',').map(Number);
+      options.innerPasses = { artist, user: user ?? artist };
+    }
     else if (argv[i] === '--implicit-only') options.implicitOnly = true;
     else {
       console.error(
-        `Unknown argument ${argv[i]}: use --data DIR, --repeats N, --threads N, --no-sklearn, ` +
-          '--implicit-only',
+        `Unknown argument ${argv[i]}: use --data DIR, --repeats N, --threads N, --seed N, ` +
+          '--inner-passes ARTIST,USER, --no-sklearn, --implicit-only',
       );
       process.exit(1);
     }

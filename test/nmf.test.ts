@@ -203,7 +203,13 @@ test('two threads give the same factors and objective as one', async () => {
   }
 });
 
-test('the trainer (WebAssembly, in chunks) follows plain-JS sweeps step by step', async () => {
+for (const inner of [undefined, { artist: 3, user: 5 }]) {
+  const label = inner ? ', with inner passes' : '';
+  test(`the trainer (WebAssembly, in chunks) follows plain-JS sweeps step by step${label}`, () =>
+    followsPlainSweeps(inner));
+}
+
+async function followsPlainSweeps(inner?: { artist: number; user: number }) {
   // Plain-JS HALS over all rows at once (nmfWorker's sweepRows), from the same warm start.
   const { matrix } = plantedMatrix(80, 70, 5, 19);
   const k = 5;
@@ -227,11 +233,23 @@ test('the trainer (WebAssembly, in chunks) follows plain-JS sweeps step by step'
   const expected: number[] = [];
   for (let iteration = 0; iteration < 8; iteration++) {
     const artists = { ...matrix, factors: w, other: ht, otherGram: userGram };
-    const artistSide = { ...artists, l1: penalties.l1Artist, l2: penalties.l2Artist };
+    const artistSide = {
+      ...artists,
+      l1: penalties.l1Artist,
+      l2: penalties.l2Artist,
+      passes: inner?.artist,
+      passRatio: 0.2,
+    };
     sweepRows(artistSide, k, 0, matrix.rows, artistGram, scratch);
     symmetrize(artistGram, k);
     const users = { ...byUser, factors: ht, other: w, otherGram: artistGram };
-    const userSide = { ...users, l1: penalties.l1User, l2: penalties.l2User };
+    const userSide = {
+      ...users,
+      l1: penalties.l1User,
+      l2: penalties.l2User,
+      passes: inner?.user,
+      passRatio: 0.2,
+    };
     sweepRows(userSide, k, 0, matrix.columns, userGram, scratch);
     symmetrize(userGram, k);
     expected.push(objective(matrix, w, ht, k, penalties));
@@ -246,6 +264,8 @@ test('the trainer (WebAssembly, in chunks) follows plain-JS sweeps step by step'
       tolerance: 0,
       ...penalties,
       initial: start,
+      innerPasses: inner,
+      innerStop: 0.2,
       onIteration: (progress) => void seen.push(progress.objective),
     }),
   );
@@ -267,6 +287,59 @@ test('the trainer (WebAssembly, in chunks) follows plain-JS sweeps step by step'
     worst = Math.max(worst, Math.abs(result.userFactors[i] - ht[i]));
   }
   assert.ok(worst <= 1e-5 * largest, `largest factor difference ${worst} (scale ${largest})`);
+}
+
+test('inner passes never raise the objective and descend further per iteration', async () => {
+  const { matrix, denseX } = plantedMatrix(120, 90, 6, 23);
+  const penalties = { l1Artist: 0.01, l2Artist: 0, l1User: 0, l2User: 0.05 };
+  const settings = { components: 6, maxIterations: 8, tolerance: 0, ...penalties };
+  const one: number[] = [];
+  const many: number[] = [];
+  await factorize(matrix, options({ ...settings, onIteration: (p) => void one.push(p.objective) }));
+  const result = await factorize(
+    matrix,
+    options({
+      ...settings,
+      innerPasses: { artist: 4, user: 4 },
+      innerStop: 0,
+      onIteration: (p) => void many.push(p.objective),
+    }),
+  );
+
+  for (let i = 0; i < many.length; i++) {
+    if (i > 0) assert.ok(many[i] <= many[i - 1] * (1 + 1e-9), `iteration ${i + 1} rose`);
+    assert.ok(many[i] < one[i], `iteration ${i + 1}: ${many[i]} not below one pass's ${one[i]}`);
+  }
+  const dense = denseObjective(denseX, result.artistFactors, result.userFactors, 6, penalties);
+  assert.ok(Math.abs(result.objective - dense) <= 1e-6 * dense, `${result.objective} vs ${dense}`);
+});
+
+test('inner passes: 1 and 2 threads give the same bytes, and the stopping rule holds', async () => {
+  // Rank 4 for rank-6 data: not a perfect fit, so the relative change of the objective falls.
+  const larger = plantedMatrix(300, 200, 6, 11).matrix;
+  const settings = {
+    components: 4,
+    maxIterations: 3000,
+    tolerance: 1e-6,
+    l1Artist: 0.01,
+    innerPasses: { artist: 3, user: 6 },
+  };
+  const changes: number[] = [];
+  const single = await factorize(
+    larger,
+    options({ ...settings, threads: 1, onIteration: (p) => void changes.push(p.relativeChange) }),
+  );
+  const double = await factorize(larger, options({ ...settings, threads: 2 }));
+
+  assert.equal(double.threads, 2);
+  const bytes = (factors: Float32Array) => Buffer.from(factors.buffer);
+  assert.ok(bytes(single.artistFactors).equals(bytes(double.artistFactors)));
+  assert.ok(bytes(single.userFactors).equals(bytes(double.userFactors)));
+  assert.equal(single.objective, double.objective);
+  assert.ok(single.converged && single.iterations < 3000, `${single.iterations} iterations`);
+  assert.equal(changes.length, single.iterations);
+  assert.ok(changes[changes.length - 1] < 1e-6);
+  assert.ok(changes.slice(1, -1).every((change) => change >= 1e-6));
 });
 
 test('a warm start from a previous result converges in fewer iterations', async () => {
@@ -334,6 +407,15 @@ test('bad inputs are RangeErrors with a clear message', async () => {
     ),
     /Warm-start factors do not fit/,
   );
+  for (const innerPasses of [{ artist: 0, user: 1 }, { artist: 2, user: 1.5 }]) {
+    await assert.rejects(factorize(tiny, options({ components: 1, innerPasses })), {
+      name: 'RangeError',
+      message: /innerPasses must be whole numbers/,
+    });
+  }
+  for (const innerStop of [1, -0.1, Number.NaN]) {
+    await assert.rejects(factorize(tiny, options({ components: 1, innerStop })), /innerStop/);
+  }
 });
 
 test('returning false from onIteration stops after that iteration', async () => {

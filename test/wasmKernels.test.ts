@@ -323,6 +323,99 @@ test('products taken block by block give the same pass, bit for bit, whatever th
   }
 });
 
+test('repeated passes per row: the kernel writes the bits of sweepRows and each pass gains', () => {
+  // Several passes with and without the early stop, over dense and sparse rows.
+  const settings = [
+    { passes: 2, passRatio: 0 },
+    { passes: 5, passRatio: 0.2 },
+    { passes: 9, passRatio: 0 },
+  ];
+  for (const [i, { k, zeros }] of [{ k: 6, zeros: 0.2 }, { k: 19, zeros: 0.7 }].entries()) {
+    for (const { passes, passRatio } of settings) {
+      const rows = 30;
+      const fixture = halsFixture(rows, 25, k, 900 + i, zeros);
+      const kernel = new HalsKernel(fixture.arena.memory);
+      const plain = { ...fixture.plain, passes, passRatio };
+      const resident = { ...fixture.resident, passes, passRatio };
+      const before = Float32Array.from(plain.factors);
+      const jsGram = new Float64Array(k * k);
+      const jsTotals = sweepRows(plain, k, 0, rows, jsGram, sweepScratch(k));
+      kernel.sweepRows(resident, k, 0, rows, fixture.partialGram, fixture.scratch, fixture.totals);
+
+      const label = `k ${k}, ${passes} passes, ratio ${passRatio}`;
+      assert.deepEqual(
+        Buffer.from(resident.factors.buffer, resident.factors.byteOffset,
+          resident.factors.byteLength),
+        Buffer.from(plain.factors.buffer),
+        `${label}: factors`,
+      );
+      assert.deepEqual([...fixture.partialGram], [...jsGram], `${label}: Gram`);
+      assert.deepEqual([...fixture.totals], [jsTotals.sum, jsTotals.cross], `${label}: totals`);
+
+      // Against one pass from the same start, row by row: never a higher row objective (up to
+      // the float32 rounding of the stored entries).
+      const single = { ...fixture.plain, factors: Float32Array.from(before) };
+      sweepRows(single, k, 0, rows, new Float64Array(k * k), sweepScratch(k));
+      let better = 0;
+      for (let r = 0; r < rows; r++) {
+        const many = rowObjective(plain, k, r, plain.factors);
+        const one = rowObjective(plain, k, r, single.factors);
+        assert.ok(many <= one + 1e-6 * Math.max(1, Math.abs(one)), `${label}, row ${r}`);
+        if (many < one - 1e-6 * Math.max(1, Math.abs(one))) better++;
+      }
+      assert.ok(better > 0, `${label}: no row gained from the later passes`);
+    }
+  }
+});
+
+/**
+ * 0.5 ||x - f G^T||^2 + l1 |f|_1 + 0.5 l2 ||f||^2 for row r, up to the constant 0.5 ||x||^2,
+ * computed directly: 0.5 f^T Q f - f . (x G) + penalties, Q and x G formed here.
+ */
+function rowObjective(
+  side: ReturnType<typeof halsFixture>['plain'],
+  k: number,
+  r: number,
+  factors: Float32Array,
+): number {
+  const { rowPointers, columnIndices, values, other, otherGram, l1, l2 } = side;
+  let total = 0;
+  for (let s = 0; s < k; s++) {
+    const f = factors[r * k + s];
+    let product = 0;
+    for (let p = rowPointers[r]; p < rowPointers[r + 1]; p++) {
+      product += values[p] * other[columnIndices[p] * k + s];
+    }
+    for (let t = 0; t < k; t++) total += 0.5 * f * otherGram[s * k + t] * factors[r * k + t];
+    total += -f * product + l1 * f + 0.5 * l2 * f * f;
+  }
+  return total;
+}
+
+test('summing chunk Grams in parts gives the bits of a scalar loop, mirrored', () => {
+  for (const k of [1, 2, 7, 16]) {
+    const chunks = 5;
+    const arena = new SharedArena(SharedArena.bytesFor([chunks * k * k * 8, k * k * 8]));
+    const chunkGrams = arena.float64(chunks * k * k);
+    const next = random(40 + k);
+    for (let i = 0; i < chunkGrams.length; i++) chunkGrams[i] = next() * 1e3;
+    const out = arena.float64(k * k).fill(Number.NaN);
+    const kernel = new HalsKernel(arena.memory);
+    const middle = k >> 1;
+    kernel.sumChunkGrams(chunkGrams, chunks, k, out, middle, k);
+    kernel.sumChunkGrams(chunkGrams, chunks, k, out, 0, middle);
+
+    for (let i = 0; i < k; i++) {
+      for (let j = i; j < k; j++) {
+        let sum = 0;
+        for (let c = 0; c < chunks; c++) sum += chunkGrams[c * k * k + i * k + j];
+        assert.equal(out[i * k + j], sum, `k ${k}: entry ${i}, ${j}`);
+        assert.equal(out[j * k + i], sum, `k ${k}: mirror of ${i}, ${j}`);
+      }
+    }
+  }
+});
+
 test('the HALS kernel refuses arrays outside its arena and ranges outside the factor', () => {
   const fixture = halsFixture(6, 5, 4, 77, 0.5);
   const kernel = new HalsKernel(fixture.arena.memory);
@@ -348,6 +441,13 @@ test('the HALS kernel refuses arrays outside its arena and ranges outside the fa
     () => kernel.rowProducts(fixture.resident, 4, 0, 7, 2, 5, products, cursors),
     RangeError,
   );
+  const zeroPasses = { ...fixture.resident, passes: 0 };
+  assert.throws(
+    () => kernel.sweepRows(zeroPasses, 4, 0, 6, partialGram, scratch, totals),
+    RangeError,
+  );
+  assert.throws(() => kernel.sumChunkGrams(partialGram, 2, 4, partialGram, 0, 4), RangeError);
+  assert.throws(() => kernel.sumChunkGrams(partialGram, 1, 4, partialGram, 0, 5), RangeError);
 });
 
 test('largestUnsigned in WebAssembly equals a plain loop: lengths, offsets, strides, signs', () => {

@@ -11,9 +11,14 @@
  * iteration updates every row of W with H fixed, then every row of H^T with W fixed; for a row w
  * of W with a = x H^T and B = H H^T, each component in turn:
  *   w_t <- max(0, w_t - ((B w)_t - a_t + l1 + l2 w_t) / (B_tt + l2))
- * (src/model/nmfWorker.ts states it, src/model/wasm/hals.wat runs it). X is only touched through
- * its CSR form and that of X^T: O(nnz k + (artists + users) k^2) per iteration. The objective
- * comes for free from quantities the sweeps already have:
+ * (src/model/nmfWorker.ts states it, src/model/wasm/hals.wat runs it). With `innerPasses`, a row
+ * gets up to that many such passes on the same a and B, stopping after a pass that decreases the
+ * objective by at most `innerStop` times the first pass's decrease: the inner iterations of
+ * accelerated HALS (Gillis & Glineur 2012, "Accelerated multiplicative updates and hierarchical
+ * ALS algorithms for nonnegative matrix factorization", Neural Computation 24(4)), with their
+ * stopping rule applied row by row; one pass (plain HALS) is the default. X is only touched
+ * through its CSR form and that of X^T: O(nnz k + (artists + users) k^2) per iteration. The
+ * objective comes for free from quantities the sweeps already have:
  * ||X||^2 - 2 tr(W^T X H^T) + tr((W^T W)(H H^T)), plus the penalties.
  * Rows are cut into chunks that the main thread and worker threads take in turn; chunk results
  * are summed in chunk order, so the factors do not depend on the thread count. Everything a sweep
@@ -32,7 +37,7 @@ import type {
   WorkerSetup,
   WorkerSweep,
 } from './nmfWorker.ts';
-import { WORKER_ROLE, productParts, sweepChunks, symmetrize } from './nmfWorker.ts';
+import { WORKER_ROLE, halfIteration, reportFailure } from './nmfWorker.ts';
 import { HalsKernel, SharedArena, halsScratchLength } from './wasm/kernels.ts';
 
 /** Reported after every iteration. */
@@ -61,6 +66,19 @@ export interface NmfOptions {
   onIteration?: (progress: NmfProgress) => void | boolean;
   /** Warm start from earlier factors of the same shape (copied, not modified). */
   initial?: { artistFactors: Float32Array; userFactors: Float32Array };
+  /**
+   * Coordinate passes per row and half-iteration at most, for each side (default 1 each: plain
+   * HALS). Later passes reuse the row's x G and the Gram of the other factor, as in accelerated
+   * HALS (Gillis & Glineur 2012), so they cost O(k^2) a row against O(nnz(row) k) for the first.
+   * More progress per iteration, but on the Last.fm benchmark (bench/training.ts) the run ends
+   * in a different stationary point, lower for some seeds and higher for others: off by default.
+   */
+  innerPasses?: { artist: number; user: number };
+  /**
+   * A row's passes stop after one whose decrease of the objective is at most this fraction of
+   * the first pass's decrease (default 0.2); in [0, 1).
+   */
+  innerStop?: number;
 }
 
 export interface NmfResult {
@@ -94,10 +112,22 @@ const CHUNKS = 64;
 /**
  * Rows of each side are cut into this many parts when forming the products a = x G, which read
  * the other factor in blocks of PRODUCT_BLOCK_BYTES: few parts, so that each block is reused by
- * many rows while it is in cache.
+ * many rows while it is in cache. An other factor that fits in one block is read once per part
+ * whatever the count, so more parts then only even out the threads' shares (a thread that the
+ * machine pauses holds less of the work the other waits for).
  */
 const PRODUCT_PARTS = 4;
+const PRODUCT_PARTS_ONE_BLOCK = 16;
 const PRODUCT_BLOCK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The rows of a Gram are cut into this many parts of about equal size (upper triangle) when the
+ * chunks' Grams are summed, taken by threads in turn.
+ */
+const GRAM_PARTS = 8;
+
+/** NmfOptions.innerStop when not given. */
+const DEFAULT_INNER_STOP = 0.2;
 
 /** Below this many multiply-adds per iteration a second thread costs more than it saves. */
 const THREADED_WORK = 4_000_000;
@@ -136,6 +166,8 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
       Math.max(rows, columns) * k * 8,
       Math.max(rows, columns) * 4,
       4,
+      4,
+      4 * 4,
     ]),
   );
   const byArtist = csrIn(arena, matrix);
@@ -153,6 +185,9 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
     side(byArtist, artistFactors, userFactors, userGram, options.l1Artist, options.l2Artist),
     side(byUser, userFactors, artistFactors, artistGram, options.l1User, options.l2User),
   ];
+  const passRatio = options.innerStop ?? DEFAULT_INNER_STOP;
+  Object.assign(sides[0], { passes: options.innerPasses?.artist ?? 1, passRatio });
+  Object.assign(sides[1], { passes: options.innerPasses?.user ?? 1, passRatio });
   const squaredNorm = sumOfSquares(matrix.values);
 
   const chunkBounds: [Int32Array, Int32Array] = [
@@ -169,13 +204,16 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
     memory: arena.memory,
     scratch: arena.float64(threads * halsScratchLength(k)),
     productBounds: [
-      balancedSplit(byArtist, k, PRODUCT_PARTS),
-      balancedSplit(byUser, k, PRODUCT_PARTS),
+      balancedSplit(byArtist, k, productParts(columns, k)),
+      balancedSplit(byUser, k, productParts(rows, k)),
     ],
     blockColumns: [blockRows(k), blockRows(k)],
     products: arena.float64(Math.max(rows, columns) * k),
     cursors: arena.int32(Math.max(rows, columns)),
     productCounter: arena.int32(1),
+    gramBounds: triangleSplit(k, GRAM_PARTS),
+    gramCounter: arena.int32(1),
+    finished: arena.int32(4),
   };
   const team = await SweepTeam.start(threads, work);
   try {
@@ -188,12 +226,10 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
       iteration++;
 
       // W given H: then W^T W for the user sweep.
-      const artistTotals = await team.sweep(0, artistGram);
-      symmetrize(artistGram, k);
+      const artistTotals = await team.sweep(0);
 
       // H given W: then H H^T for the next artist sweep, and tr(W^T X H^T) for the objective.
-      const userTotals = await team.sweep(1, userGram);
-      symmetrize(userGram, k);
+      const userTotals = await team.sweep(1);
 
       current =
         0.5 * (squaredNorm - 2 * userTotals.cross + traceOfProduct(artistGram, userGram, k)) +
@@ -324,6 +360,16 @@ function validate(matrix: SparseMatrix, options: NmfOptions): void {
   ) {
     throw new RangeError(`threads must be a whole number >= 1, got ${options.threads}`);
   }
+  if (options.innerPasses !== undefined) {
+    for (const passes of [options.innerPasses.artist, options.innerPasses.user]) {
+      if (!Number.isInteger(passes) || passes < 1 || passes > 1000) {
+        throw new RangeError(`innerPasses must be whole numbers from 1 to 1000, got ${passes}`);
+      }
+    }
+  }
+  if (options.innerStop !== undefined && !(options.innerStop >= 0 && options.innerStop < 1)) {
+    throw new RangeError(`innerStop must be >= 0 and < 1, got ${options.innerStop}`);
+  }
   const initial = options.initial;
   if (initial) {
     if (initial.artistFactors.length !== rows * k || initial.userFactors.length !== columns * k) {
@@ -416,9 +462,27 @@ function balancedSplit(matrix: SparseMatrix, k: number, chunks: number): Int32Ar
 }
 
 /**
- * The main thread plus any workers, sharing one `ChunkedSweep`. Each sweep resets the chunk
- * counter, wakes the workers, takes chunks here too, then sums the chunks' Grams and totals in
- * chunk order.
+ * Splits the rows of a k x k upper triangle (row i holds k - i entries) into at most `parts`
+ * contiguous ranges of about equal size. Returns the boundaries, first 0 and last k.
+ */
+function triangleSplit(k: number, parts: number): Int32Array {
+  const count = Math.max(1, Math.min(parts, k));
+  const bounds = new Int32Array(count + 1);
+  bounds[count] = k;
+  const before = (row: number) => row * k - (row * (row - 1)) / 2;
+  let row = 0;
+  for (let part = 1; part < count; part++) {
+    const target = (before(k) * part) / count;
+    while (row < k && before(row) < target) row++;
+    bounds[part] = row;
+  }
+  return bounds;
+}
+
+/**
+ * The main thread plus any workers, sharing one `ChunkedSweep`. Each sweep resets the shared
+ * counters, wakes the workers with one message and runs `halfIteration` here too; the chunks'
+ * totals are then summed here, in chunk order.
  */
 class SweepTeam {
   /** This thread's kernel; it sweeps with scratch slot 0, worker i with slot i + 1. */
@@ -456,33 +520,35 @@ class SweepTeam {
     return new SweepTeam(work, []);
   }
 
-  /** Sweeps every row of one side; leaves the upper triangle of the side's Gram in `gramOut`. */
-  async sweep(sideIndex: 0 | 1, gramOut: Float64Array): Promise<SweepTotals> {
-    const { k, chunkGrams, chunkTotals, counter, productCounter } = this.work;
+  /**
+   * Sweeps every row of one side and leaves the side's Gram (full, symmetric) where the other
+   * side reads it as otherGram.
+   */
+  async sweep(sideIndex: 0 | 1): Promise<SweepTotals> {
+    const { chunkTotals, counter, productCounter, gramCounter, finished } = this.work;
 
-    // Every row's a = x G first, then the coordinate pass over the chunks.
-    Atomics.store(productCounter, 0, 0);
-    const products = this.workers.map((worker) =>
-      request(worker, { type: 'products', side: sideIndex }),
-    );
-    productParts(this.work, sideIndex, this.kernel);
-    await Promise.all(products);
-    Atomics.store(counter, 0, 0);
+    // Products, coordinate pass and Gram, each step's parts taken by every thread in turn.
+    for (const shared of [counter, productCounter, gramCounter]) Atomics.store(shared, 0, 0);
+    for (let step = 0; step < finished.length; step++) Atomics.store(finished, step, 0);
     const pending = this.workers.map((worker) =>
       request(worker, { type: 'sweep', side: sideIndex }),
     );
-    sweepChunks(this.work, sideIndex, this.kernel, 0);
+    try {
+      halfIteration(this.work, sideIndex, this.kernel, 0);
+    } catch (error) {
+      // Wake the workers, and let their replies settle before giving up on them.
+      reportFailure(finished);
+      await Promise.allSettled(pending);
+      throw error;
+    }
     await Promise.all(pending);
 
     const chunks = this.work.chunkBounds[sideIndex].length - 1;
     let sum = 0;
     let cross = 0;
-    gramOut.fill(0);
     for (let chunk = 0; chunk < chunks; chunk++) {
       sum += chunkTotals[2 * chunk];
       cross += chunkTotals[2 * chunk + 1];
-      const offset = chunk * k * k;
-      for (let i = 0; i < k * k; i++) gramOut[i] += chunkGrams[offset + i];
     }
     return { sum, cross };
   }
@@ -564,6 +630,11 @@ function request(worker: Worker, message: WorkerSetup | WorkerSweep): Promise<un
     worker.on('exit', onExit);
     worker.postMessage(message);
   });
+}
+
+/** Parts to cut a side's products into, when the other factor has `otherRows` rows of k. */
+function productParts(otherRows: number, k: number): number {
+  return otherRows <= blockRows(k) ? PRODUCT_PARTS_ONE_BLOCK : PRODUCT_PARTS;
 }
 
 /** Rows of a float32 factor with k columns that fill PRODUCT_BLOCK_BYTES (at least 1). */

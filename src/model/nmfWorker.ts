@@ -7,19 +7,25 @@
  *   0.5 ||X - F G^T||_F^2 + l1 |F|_1 + 0.5 l2 ||F||_F^2.
  * For row f of F, with a = x G (the row of X times G) and Q = G^T G, each component t in order:
  *   f_t <- max(0, f_t - g_t / (Q_tt + l2)),   g = Q f - a + l1 + l2 f (the gradient),
- * which is the update of Cichocki & Phan (2009) and scikit-learn's `cd` solver. Rows of F are
- * independent given a and Q, so any split of rows over threads gives the same factors. For a
- * sparse row the gradient g is kept up to date after each change (g += delta * Q_t), so entries
- * that are and stay zero cost nothing; a row more than half nonzero forms each g_t as a dot
- * product instead (k^2 per row, fewer passes over memory).
+ * which is the update of Cichocki & Phan (2009) and scikit-learn's `cd` solver; with
+ * side.passes > 1 the pass is repeated on the same a and Q until one decreases the row's
+ * objective by at most side.passRatio times the first pass's decrease (the inner iterations of
+ * accelerated HALS, Gillis & Glineur 2012). Rows of F are independent given a and Q, so any
+ * split of rows over threads gives the same factors. For a sparse row the gradient g is kept up
+ * to date after each change (g += delta * Q_t), so entries that are and stay zero cost nothing;
+ * a row more than half nonzero forms each g_t as a dot product instead (k^2 per row, fewer passes
+ * over memory).
  *
  * The trainer runs this pass in WebAssembly (src/model/wasm/hals.wat, SIMD), on factors in a
  * shared WebAssembly memory; that kernel performs the same operations in the same order as
  * `sweepRows` below and writes the same bits (test/wasmKernels.test.ts checks it), so
  * `sweepRows` remains the readable statement of the update and the tests' reference.
  *
- * Each sweep first forms a = x G for every row (`productParts`: a few large parts, G read in
- * blocks that stay in cache), then runs the coordinate pass over the chunks (`sweepChunks`).
+ * Each half-iteration (`halfIteration`) first forms a = x G for every row (`productParts`: a few
+ * large parts, G read in blocks that stay in cache), then runs the coordinate pass over the
+ * chunks (`sweepChunks`), then sums the chunks' Grams into the side's Gram, a range of its rows
+ * per part (`gramParts`); the threads wait for each other between steps on shared counters,
+ * without a message.
  *
  * TODO: at Last.fm 360K scale (17.5M values, k = 32) an iteration takes about 2 CPU seconds
  * (1.1 s on two threads), most of it still the product's cache misses; ordering users so that
@@ -42,6 +48,16 @@ export interface SweepSide {
   otherGram: Float64Array;
   l1: number;
   l2: number;
+  /**
+   * Coordinate passes per row at most (default 1). Later passes reuse the row's a and Q, so they
+   * cost k^2 (dense rows) or less, against nnz(row) k for a and the other side's Gram.
+   */
+  passes?: number;
+  /**
+   * A row stops after a pass whose gain (decrease of the objective) is at most this fraction of
+   * its first pass's gain (default 0: only a pass that changes nothing stops it early).
+   */
+  passRatio?: number;
 }
 
 /** What a sweep returns besides the updated rows. */
@@ -88,6 +104,8 @@ export function sweepRows(
   scratch: SweepScratch,
 ): SweepTotals {
   const { rowPointers, columnIndices, values, factors, other, otherGram, l1, l2 } = side;
+  const passes = side.passes ?? 1;
+  const ratio = side.passRatio ?? 0;
   const { product, gradient, row, nonzeroIndex, nonzeroValue, inverseCurvature } = scratch;
   partialGram.fill(0);
 
@@ -104,7 +122,14 @@ export function sweepRows(
     const base = r * k;
     rowTimesFactors(rowPointers[r], rowPointers[r + 1], columnIndices, values, other, k, product);
     for (let t = 0; t < k; t++) row[t] = factors[base + t];
-    solveRow(row, product, gradient, otherGram, inverseCurvature, k, l1, l2);
+
+    // Written `!(gain > ...)` so that a NaN gain stops the row, as the kernel's test does.
+    let first = 0;
+    for (let pass = 1; ; pass++) {
+      const gain = solveRow(row, product, gradient, otherGram, inverseCurvature, k, l1, l2);
+      if (pass === 1) first = gain;
+      if (pass >= passes || !(gain > ratio * first)) break;
+    }
 
     // Store in single precision; totals and the Gram use the stored values.
     let stored = 0;
@@ -139,9 +164,10 @@ function rowTimesFactors(
 }
 
 /**
- * One Gauss-Seidel pass over the components of `row`, in place. The gradient
- * g = Q f - a + l1 + l2 f is formed from the nonzero entries only and kept current after each
- * change. O(k (nonzeros + changes)).
+ * One Gauss-Seidel pass over the components of `row`, in place; returns the pass's gain, the
+ * decrease of the row's objective (see `objectiveChange`). The gradient g = Q f - a + l1 + l2 f
+ * is formed from the nonzero entries only and kept current after each change.
+ * O(k (nonzeros + changes)).
  */
 function solveRow(
   row: Float64Array,
@@ -152,34 +178,34 @@ function solveRow(
   k: number,
   l1: number,
   l2: number,
-): void {
+): number {
   // Keeping g current costs k per nonzero and per change, about 2 k nonzeros; a dot product per
   // component costs k^2. Dense rows take the second way.
   let nonzeros = 0;
   for (let t = 0; t < k; t++) if (row[t] !== 0) nonzeros++;
-  if (2 * nonzeros > k) {
-    solveDenseRow(row, product, otherGram, inverseCurvature, k, l1, l2);
-    return;
-  }
+  if (2 * nonzeros > k) return solveDenseRow(row, product, otherGram, inverseCurvature, k, l1, l2);
 
   for (let t = 0; t < k; t++) gradient[t] = l1 - product[t] + l2 * row[t];
   for (let s = 0; s < k; s++) {
     if (row[s] !== 0) addScaledDouble(gradient, otherGram, s * k, row[s], k);
   }
 
+  let gain = 0;
   for (let t = 0; t < k; t++) {
     const step = inverseCurvature[t];
     let next = step > 0 ? row[t] - gradient[t] * step : 0;
     if (next < 0) next = 0;
     const delta = next - row[t];
     if (delta === 0) continue;
+    if (step > 0) gain -= objectiveChange(gradient[t], delta, otherGram, t, k, l2);
     row[t] = next;
     addScaledDouble(gradient, otherGram, t * k, delta, k);
     gradient[t] += delta * l2;
   }
+  return gain;
 }
 
-/** The same pass as `solveRow`, forming each g_t afresh as a dot product. O(k^2). */
+/** The same pass as `solveRow`, forming each g_t afresh as a dot product; its gain. O(k^2). */
 function solveDenseRow(
   row: Float64Array,
   product: Float64Array,
@@ -188,17 +214,37 @@ function solveDenseRow(
   k: number,
   l1: number,
   l2: number,
-): void {
+): number {
+  let gain = 0;
   for (let t = 0; t < k; t++) {
     const step = inverseCurvature[t];
     if (step === 0) {
       row[t] = 0;
       continue;
     }
-    const gradient = dot(otherGram, t * k, row, k) - product[t] + l1 + l2 * row[t];
-    const next = row[t] - gradient * step;
+    const value = row[t];
+    const gradient = dot(otherGram, t * k, row, k) - product[t] + l1 + l2 * value;
+    const next = value - gradient * step;
     row[t] = next > 0 ? next : 0;
+    const delta = row[t] - value;
+    if (delta !== 0) gain -= objectiveChange(gradient, delta, otherGram, t, k, l2);
   }
+  return gain;
+}
+
+/**
+ * delta (g + 0.5 (Q_tt + l2) delta): the exact change of the row's objective (a quadratic) when
+ * component t moves by delta where its gradient is g. Negative for a coordinate-descent step.
+ */
+function objectiveChange(
+  gradient: number,
+  delta: number,
+  otherGram: Float64Array,
+  t: number,
+  k: number,
+  l2: number,
+): number {
+  return delta * (gradient + 0.5 * (otherGram[t * k + t] + l2) * delta);
 }
 
 /** x[from .. from + k) . y, with four partial sums. */
@@ -298,6 +344,63 @@ export interface ChunkedSweep {
   cursors: Int32Array;
   /** [next product part to take]. */
   productCounter: Int32Array;
+  /** Part p of a Gram's sum over chunks covers its rows gramBounds[p] .. gramBounds[p + 1]. */
+  gramBounds: Int32Array;
+  /** [next Gram part to take]. */
+  gramCounter: Int32Array;
+  /**
+   * Parts finished so far of this half-iteration's products, chunks and Gram parts, then 1 once a
+   * thread has failed (so that the others stop waiting for it).
+   */
+  finished: Int32Array;
+}
+
+/**
+ * One half-iteration of side `sideIndex` as one thread takes part in it: product parts, then (once
+ * every thread's products are in) chunks of the coordinate pass, then (once every chunk is swept)
+ * parts of the Gram. The main thread runs it too; a thread that comes late finds the parts taken
+ * and the waits over. Throws if a step stays unfinished for STEP_TIMEOUT_MS (a thread died in it).
+ */
+export function halfIteration(
+  work: ChunkedSweep,
+  sideIndex: 0 | 1,
+  kernel: HalsKernel,
+  thread: number,
+): void {
+  productParts(work, sideIndex, kernel);
+  awaitFinished(work.finished, 0, work.productBounds[sideIndex].length - 1);
+  sweepChunks(work, sideIndex, kernel, thread);
+  awaitFinished(work.finished, 1, work.chunkBounds[sideIndex].length - 1);
+  gramParts(work, sideIndex, kernel);
+}
+
+/** Longest wait for the other threads to finish a step of a half-iteration. */
+const STEP_TIMEOUT_MS = 120_000;
+
+/** Counts one finished part of step `step`, waking the waiting threads after the last one. */
+function finishPart(finished: Int32Array, step: number, parts: number): void {
+  if (Atomics.add(finished, step, 1) + 1 === parts) Atomics.notify(finished, step);
+}
+
+/** Index in `finished` of the failure flag. */
+const FAILED = 3;
+
+/** Tells the other threads of a half-iteration that this one failed, waking any that wait. */
+export function reportFailure(finished: Int32Array): void {
+  Atomics.store(finished, FAILED, 1);
+  for (let step = 0; step < FAILED; step++) Atomics.notify(finished, step);
+}
+
+/** Blocks until `parts` parts of step `step` are finished; throws if a thread failed. */
+function awaitFinished(finished: Int32Array, step: number, parts: number): void {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  for (let seen = Atomics.load(finished, step); seen < parts; seen = Atomics.load(finished, step)) {
+    Atomics.wait(finished, step, seen, 100);
+    if (Atomics.load(finished, FAILED) !== 0) throw new Error('NMF sweep: another thread failed');
+    if (Date.now() > deadline) {
+      throw new Error(`NMF sweep: step ${step} still unfinished after ${STEP_TIMEOUT_MS} ms`);
+    }
+  }
 }
 
 /**
@@ -314,6 +417,7 @@ export function productParts(work: ChunkedSweep, sideIndex: 0 | 1, kernel: HalsK
   for (let part = Atomics.add(productCounter, 0, 1); part < parts;
     part = Atomics.add(productCounter, 0, 1)) {
     kernel.rowProducts(side, k, bounds[part], bounds[part + 1], block, columns, products, cursors);
+    finishPart(work.finished, 0, parts);
   }
 }
 
@@ -338,6 +442,24 @@ export function sweepChunks(
     const totals = chunkTotals.subarray(2 * chunk, 2 * chunk + 2);
     kernel.sweepRows(side, k, bounds[chunk], bounds[chunk + 1], gram, scratch, totals,
       work.products);
+    finishPart(work.finished, 1, chunks);
+  }
+}
+
+/**
+ * Takes parts from the shared Gram counter until none are left and sums their rows of the chunk
+ * Grams of side `sideIndex` into that side's Gram (the third step of a sweep): F^T F, the
+ * otherGram of the other side, full and symmetric.
+ */
+export function gramParts(work: ChunkedSweep, sideIndex: 0 | 1, kernel: HalsKernel): void {
+  const { k, chunkGrams, gramBounds, gramCounter } = work;
+  const chunks = work.chunkBounds[sideIndex].length - 1;
+  const gram = work.sides[1 - sideIndex].otherGram;
+  const parts = gramBounds.length - 1;
+  for (let part = Atomics.add(gramCounter, 0, 1); part < parts;
+    part = Atomics.add(gramCounter, 0, 1)) {
+    kernel.sumChunkGrams(chunkGrams, chunks, k, gram, gramBounds[part], gramBounds[part + 1]);
+    finishPart(work.finished, 2, parts);
   }
 }
 
@@ -348,12 +470,9 @@ export interface WorkerSetup extends ChunkedSweep {
   thread: number;
 }
 
-/**
- * Sent twice per half-iteration: form products of parts, then sweep chunks, of side 0 (artists)
- * or 1 (users).
- */
+/** Sent once per half-iteration: take part in `halfIteration` of side 0 (artists) or 1 (users). */
 export interface WorkerSweep {
-  type: 'products' | 'sweep';
+  type: 'sweep';
   side: 0 | 1;
 }
 
@@ -373,10 +492,10 @@ function runWorker(): void {
       return;
     }
     try {
-      if (message.type === 'products') productParts(setup!, message.side, kernel!);
-      else sweepChunks(setup!, message.side, kernel!, setup!.thread);
+      halfIteration(setup!, message.side, kernel!, setup!.thread);
       port.postMessage({ type: 'done' });
     } catch (error) {
+      reportFailure(setup!.finished);
       port.postMessage({ type: 'failed', message: String(error) });
     }
   });

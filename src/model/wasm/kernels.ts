@@ -313,6 +313,10 @@ export interface HalsSide {
   otherGram: Float64Array;
   l1: number;
   l2: number;
+  /** Coordinate passes per row at most (default 1); see SweepSide in src/model/nmfWorker.ts. */
+  passes?: number;
+  /** A row stops after a pass that gains at most this fraction of its first (default 0). */
+  passRatio?: number;
 }
 
 type SweepRowsExport = (
@@ -331,6 +335,17 @@ type SweepRowsExport = (
   scratch: number,
   totals: number,
   products: number,
+  passes: number,
+  ratio: number,
+) => void;
+
+type SumChunkGramsExport = (
+  chunkGrams: number,
+  chunks: number,
+  k: number,
+  out: number,
+  startRow: number,
+  endRow: number,
 ) => void;
 
 type RowProductsExport = (
@@ -354,12 +369,14 @@ type RowProductsExport = (
 export class HalsKernel {
   private readonly sweepRowsExport: SweepRowsExport;
   private readonly rowProductsExport: RowProductsExport;
+  private readonly sumChunkGramsExport: SumChunkGramsExport;
   private readonly bytes: number;
 
   constructor(memory: WebAssembly.Memory) {
     const instance = new WebAssembly.Instance(halsModule, { env: { memory } });
     this.sweepRowsExport = instance.exports.sweepRows as SweepRowsExport;
     this.rowProductsExport = instance.exports.rowProducts as RowProductsExport;
+    this.sumChunkGramsExport = instance.exports.sumChunkGrams as SumChunkGramsExport;
     this.bytes = memory.buffer.byteLength;
   }
 
@@ -402,6 +419,30 @@ export class HalsKernel {
     );
   }
 
+  /**
+   * Rows [startRow, endRow) of the sum of the first `chunks` k x k matrices of `chunkGrams`
+   * (upper triangles, as sweepRows writes them), into `out` with each entry mirrored below the
+   * diagonal. Entries are summed in chunk order from 0, so any split of the rows gives the bits
+   * of one scalar loop. Cost O(chunks (endRow - startRow) k).
+   */
+  sumChunkGrams(
+    chunkGrams: Float64Array,
+    chunks: number,
+    k: number,
+    out: Float64Array,
+    startRow: number,
+    endRow: number,
+  ): void {
+    this.checkArena([chunkGrams, out]);
+    if (chunkGrams.length < chunks * k * k || out.length < k * k) {
+      throw new RangeError('HalsKernel.sumChunkGrams: chunk Grams or output too short');
+    }
+    if (!(0 <= startRow && startRow <= endRow && endRow <= k)) {
+      throw new RangeError(`HalsKernel.sumChunkGrams: rows ${startRow}..${endRow} out of range`);
+    }
+    this.sumChunkGramsExport(chunkGrams.byteOffset, chunks, k, out.byteOffset, startRow, endRow);
+  }
+
   private checkArena(arrays: ArrayBufferView[]): void {
     for (const array of arrays) {
       if (array.buffer.byteLength !== this.bytes) {
@@ -411,13 +452,14 @@ export class HalsKernel {
   }
 
   /**
-   * Updates rows [start, end) of side.factors by one coordinate-descent pass, bit-identical to
-   * `sweepRows` of src/model/nmfWorker.ts; writes the upper triangle of these rows' Gram into
-   * `partialGram` (k x k) and [sum of entries, sum of <f_new, x G>] into `totals`. `scratch`
-   * holds halsScratchLength(k) values and is this thread's own. With `products` (filled by
+   * Updates rows [start, end) of side.factors by up to side.passes coordinate-descent passes
+   * per row (stopping as side.passRatio says), bit-identical to `sweepRows` of
+   * src/model/nmfWorker.ts; writes the upper triangle of these rows' Gram into `partialGram`
+   * (k x k) and [sum of entries, sum of <f_new, x G>] into `totals`. `scratch` holds
+   * halsScratchLength(k) values and is this thread's own. With `products` (filled by
    * rowProducts for these rows) each row's a = x G is read from there instead of computed. Every
    * array must be a view of the arena this kernel was made on (checked by size only: workers see
-   * other buffer objects). Cost O(nnz(rows) k + rows k^2) at worst.
+   * other buffer objects). Cost O(nnz(rows) k + passes rows k^2) at worst.
    */
   sweepRows(
     side: HalsSide,
@@ -440,6 +482,10 @@ export class HalsKernel {
     if (!(0 <= start && start <= end && end * k <= side.factors.length)) {
       throw new RangeError(`HalsKernel.sweepRows: rows ${start}..${end} out of range`);
     }
+    const passes = side.passes ?? 1;
+    if (!Number.isInteger(passes) || passes < 1 || passes > 1000) {
+      throw new RangeError('HalsKernel.sweepRows: passes must be a whole number 1..1000');
+    }
     this.sweepRowsExport(
       side.rowPointers.byteOffset,
       side.columnIndices.byteOffset,
@@ -456,6 +502,8 @@ export class HalsKernel {
       scratch.byteOffset,
       totals.byteOffset,
       products === undefined ? 0 : products.byteOffset,
+      passes,
+      side.passRatio ?? 0,
     );
   }
 }
