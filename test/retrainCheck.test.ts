@@ -189,6 +189,31 @@ test('a model that finds far fewer held-out artists than the served one is refus
   });
 });
 
+test('the check lets other work run between its steps and after every held-out case', async () => {
+  const served = new Recommender(tinyModel());
+  const cases = withinClusterCases(served.data);
+  await withFolder(async (folder) => {
+    const path = join(folder, 'candidate.partial');
+    await writeModel(path, tinyModel());
+
+    // A ticker that runs once per event-loop turn, as an interaction waiting in line would.
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const check = await checkCandidate(path, {
+      serving: served, cases, minimumHitRateRatio: 0.7, hitRank: 3,
+    });
+    ticking = false;
+    assert.equal(check.accepted, true);
+    // Two hit-rate passes of one turn per case, plus the steps before them.
+    assert.ok(turns >= 2 * cases.length + 3, `${turns} turns for ${cases.length} cases`);
+  });
+});
+
 test('a model that knows far fewer artists than the served one is refused', async () => {
   const served = new Recommender(tinyModel());
   const full = tinyModel();
