@@ -27,9 +27,10 @@
  * per part (`gramParts`); the threads wait for each other between steps on shared counters,
  * without a message.
  *
- * TODO: at Last.fm 360K scale (17.5M values, k = 32) an iteration takes about 2 CPU seconds
- * (1.1 s on two threads), most of it still the product's cache misses; ordering users so that
- * co-listened artists sit together, or float32 products, would be the next steps below 1 s.
+ * TODO: at Last.fm 360K scale (17.5M values, k = 32) an iteration takes about 1.2 CPU seconds
+ * (0.6 s on two threads), most of it the product's cache misses; ordering users so that
+ * co-listened artists sit together, or float32 products, are the next steps for catalogues
+ * several times larger.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { HalsKernel, halsScratchLength } from './wasm/kernels.ts';
