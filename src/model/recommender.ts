@@ -225,7 +225,7 @@ export class Recommender {
    * The `CACHED_NEIGHBOURS` lists of the `maxArtists` most listened artists (ties: lower row
    * first), exactly as `similarArtists` ranks them, for the trainer to store in the model file so
    * that serving them costs O(count). O(maxArtists (n k + n log 25)): about 2 s for the shipped
-   * 6,958 x 192 model.
+   * 6,958 x 256 model.
    */
   neighbourLists(maxArtists: number): NeighbourLists {
     const n = this.artists.size;
@@ -236,10 +236,7 @@ export class Recommender {
     const width = CACHED_NEIGHBOURS;
     const neighbours = new Int32Array(artists.length * width).fill(-1);
     for (let slot = 0; slot < artists.length; slot++) {
-      const ranked = this.rankNeighbours(artists[slot], width);
-      for (let i = 0; i < ranked.length; i++) {
-        neighbours[slot * width + i] = this.rowOf(ranked[i].artist) ?? -1;
-      }
+      neighbours.set(this.rankedRows(artists[slot], width), slot * width);
     }
     return { width, artists, neighbours };
   }
@@ -264,13 +261,25 @@ export class Recommender {
   }
 
   private rankNeighbours(row: number, wanted: number): SimilarArtist[] {
+    // Ranked in float32; what is shown is recomputed in float64, as stored lists are.
+    return this.rankedRows(row, wanted).map((candidate) => {
+      const similarity = this.cosine(row, candidate);
+      return {
+        artist: this.artists.artist(candidate),
+        similarity: Math.min(1, similarity),
+        score: similarity * this.shrink[candidate],
+      };
+    });
+  }
+
+  /** The rows of the `wanted` best neighbours of `row`, best first. O(n k + n log wanted). */
+  private rankedRows(row: number, wanted: number): number[] {
     const k = this.data.components;
     const embedding = this.data.similarityEmbedding;
     const n = this.artists.size;
     const heap = new TopScores(Math.min(wanted, n));
 
-    // Cosine of unit rows is their dot product: one pass over the embedding, in float32 (the
-    // similarity shown is recomputed in float64 below).
+    // Cosine of unit rows is their dot product: one pass over the embedding, in float32.
     const dots = this.scratch;
     rowDotsSingle(embedding, embedding.subarray(row * k, (row + 1) * k), dots);
     dots[row] = 0;
@@ -279,15 +288,7 @@ export class Recommender {
       if (dots[candidate] > 0 && score >= heap.floor) heap.offer(score, candidate);
     }
 
-    // Ranked in float32; what is shown is recomputed in float64, as stored lists are.
-    return heap.drain().map(({ row: candidate }) => {
-      const similarity = this.cosine(row, candidate);
-      return {
-        artist: this.artists.artist(candidate),
-        similarity: Math.min(1, similarity),
-        score: similarity * this.shrink[candidate],
-      };
-    });
+    return heap.drain().map((entry) => entry.row);
   }
 
   /**
