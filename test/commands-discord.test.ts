@@ -9,7 +9,7 @@ import { MessageFlags, SlashCommandBuilder } from 'discord.js';
 import type { Interaction } from 'discord.js';
 import pino from 'pino';
 import type { BotCommand } from '../src/interactions/command.ts';
-import { handleInteraction, toRequest } from '../src/transports/discord.ts';
+import { ANSWER_WINDOW_MS, handleInteraction, toRequest } from '../src/transports/discord.ts';
 import { ALICE, commandHarness } from './support/commandHarness.ts';
 
 type Call = [method: string, payload?: any];
@@ -145,6 +145,26 @@ test('buttons update in place or answer anew; autocomplete responds', async () =
   await handleInteraction(typing.interaction, bot.dispatcher, silent);
   assert.equal(typing.calls[0]?.[0], 'respond');
   assert.equal(typing.calls[0]?.[1][0].value, 'Radiohead');
+});
+
+test('an autocomplete older than the window Discord answers in is dropped unanswered', async () => {
+  const bot = commandHarness();
+  const now = () => 1_800_000_000_000;
+  const typed = (ageMs: number) => {
+    const fake = fakeInteraction('autocomplete', { commandName: 'similar', focused: 'artist',
+      options: { artist: 'radio' } });
+    Object.assign(fake.interaction, { createdTimestamp: now() - ageMs });
+    return fake;
+  };
+
+  const stale = typed(ANSWER_WINDOW_MS + 1);
+  await handleInteraction(stale.interaction, bot.dispatcher, silent, { now });
+  assert.deepEqual(stale.calls, []);
+
+  const fresh = typed(ANSWER_WINDOW_MS - 500);
+  await handleInteraction(fresh.interaction, bot.dispatcher, silent, { now });
+  assert.equal(fresh.calls[0]?.[0], 'respond');
+  assert.equal(fresh.calls[0]?.[1][0].value, 'Radiohead');
 });
 
 test('when Discord refuses the answer, the adapter logs and does not throw', async () => {

@@ -11,10 +11,9 @@
  *   taken the deferral, so queued work cannot push the acknowledgement past the window;
  * - a handler that asks (`context.defer()`) is deferred before its slow work;
  * - anything still running after `DEFER_AFTER_MS` is deferred by a timer.
- * Autocomplete cannot be deferred: it is always answered at once.
- *
- * TODO: shed autocomplete interactions older than Discord's window (it refuses their answers
- * anyway); matters only in an overload burst, where they are half the queued work.
+ * Autocomplete cannot be deferred: it is answered at once, or dropped unanswered when it reaches
+ * the handler older than Discord's window (Discord would refuse the answer; in an overload burst
+ * such keystrokes are half the queued work).
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -32,6 +31,9 @@ import { recordOptions } from '../interactions/request.ts';
 
 /** No mention of any kind is ever resolved into a ping. */
 export const NO_MENTIONS = { parse: [] as [] };
+
+/** Discord refuses the first answer to an interaction after this long. */
+export const ANSWER_WINDOW_MS = 3000;
 
 /** Discord drops an interaction not acknowledged within 3 s: defer well before that. */
 export const DEFER_AFTER_MS = 2000;
@@ -371,6 +373,11 @@ export async function handleInteraction(interaction: Interaction, dispatcher: Di
 
   try {
     if (interaction.isAutocomplete()) {
+      const age = (options.now?.() ?? Date.now()) - interaction.createdTimestamp;
+      if (age > ANSWER_WINDOW_MS) {
+        logger.debug({ ageMs: age, command: request.commandName }, 'autocomplete too old: dropped');
+        return;
+      }
       const choices = dispatcher.autocomplete(request);
       await retryOnClosedConnection(() => interaction.respond(choices));
       return;
