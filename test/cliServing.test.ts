@@ -11,6 +11,7 @@ import { infoCommand } from '../src/cli/info.ts';
 import { parseArtistList, recommendCommand } from '../src/cli/recommend.ts';
 import { similarCommand } from '../src/cli/similar.ts';
 import { MODEL_FORMAT_VERSION, writeModel } from '../src/model/modelFile.ts';
+import { Recommender } from '../src/model/recommender.ts';
 import { tinyModel } from './support/tinyModel.ts';
 
 let dir = '';
@@ -180,6 +181,15 @@ test('info describes the file; options and files are checked with one-line error
   assert.match(info.out, /Components {6}4/);
   // A model whose header names no solver was trained before the implicit one existed.
   assert.match(info.out, /Solver {10}frobenius/);
+  assert.match(info.out, /Similar lists {3}none stored: ranked when asked/);
+
+  // With lists for its 12 most listened artists, info says so.
+  const listed = tinyModel();
+  listed.neighbourLists = new Recommender(listed).neighbourLists(12);
+  const listedPath = join(dir, 'listed.nmf');
+  await writeModel(listedPath, listed);
+  const withLists = await run(infoCommand, ['--model', listedPath]);
+  assert.match(withLists.out, /Similar lists {3}stored for the 12 most listened artists, 25 each/);
   const json = JSON.parse((await run(infoCommand, ['--json', '--model', modelPath])).out);
   assert.equal(json.meta.iterations, 42);
   assert.equal(json.artists, 31);
