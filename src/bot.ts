@@ -17,6 +17,7 @@ import { ServingModel } from './interactions/servingModel.ts';
 import { createLogger, getLogger, setRootLogger } from './logger.ts';
 import { Recommender } from './model/recommender.ts';
 import { prepareServingModel } from './retrain/prepare.ts';
+import type { RetrainSettings } from './retrain/retrainRun.ts';
 import { createRetrainer } from './retrain/retrainer.ts';
 import type { Retrainer } from './retrain/retrainer.ts';
 import { RetrainScheduleError } from './retrain/schedule.ts';
@@ -59,6 +60,20 @@ export function createDispatcher(options: { config: Config; servingModel: Servin
     logger: options.logger,
     cooldownSeconds: options.config.commandCooldownSeconds,
   });
+}
+
+/**
+ * What every retrain of this bot runs with, at start-up and on schedule: its database, its
+ * logger and the configured overrides of the served training settings (RETRAIN_COMPONENTS).
+ */
+export function retrainSettingsOf(config: Config, logger: RetrainSettings['logger'])
+  : RetrainSettings {
+  return {
+    databasePath: config.databasePath,
+    logger,
+    ...(config.retrainComponents === undefined ? {}
+      : { job: { parameters: { components: config.retrainComponents } } }),
+  };
 }
 
 /**
@@ -154,7 +169,7 @@ export async function main(): Promise<number> {
   try {
     storage = openDatabase(config.databasePath);
     // MODEL_PATH pins a model; otherwise the newest retrained one, one trained now, or the default.
-    const retrainSettings = { databasePath: config.databasePath, logger: getLogger('retrain') };
+    const retrainSettings = retrainSettingsOf(config, getLogger('retrain'));
     if (process.env.MODEL_PATH?.trim()) {
       servingModel = new ServingModel(loadModel(modelPath));
     } else {

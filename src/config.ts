@@ -26,6 +26,8 @@ export interface Config {
   discordApiUrl?: string;
   retrainCron: string;
   retrainTimezone: string;
+  /** Components of the nightly retrain; absent: the served settings' (DEFAULT_PARAMETERS). */
+  retrainComponents?: number;
 }
 
 /** Raised with every problem found; `message` lists them one per line. */
@@ -82,6 +84,10 @@ const schema = z.object({
     'must be a cron expression such as "0 4 * * *"')),
   RETRAIN_TIMEZONE: optional(z.string().refine(isTimeZone,
     'must be an IANA time zone such as UTC or Europe/Paris')),
+  RETRAIN_COMPONENTS: optional(z.string()
+    .regex(/^\d+$/, 'must be a whole number of components')
+    .transform(Number)
+    .refine((components) => components >= 1 && components <= 1024, 'must be from 1 to 1024')),
 });
 
 /**
@@ -118,6 +124,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     ...(values.DISCORD_API_URL === undefined ? {} : { discordApiUrl: values.DISCORD_API_URL }),
     retrainCron: values.RETRAIN_CRON ?? '0 4 * * *',
     retrainTimezone: values.RETRAIN_TIMEZONE ?? 'UTC',
+    ...(values.RETRAIN_COMPONENTS === undefined ? {}
+      : { retrainComponents: values.RETRAIN_COMPONENTS }),
   };
 }
 

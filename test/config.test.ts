@@ -3,8 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
+import pino from 'pino';
 import { ConfigError, parseConfig } from '../src/config.ts';
 import { createLogger, REDACTED } from '../src/logger.ts';
+import { retrainSettingsOf } from '../src/bot.ts';
 
 const TOKEN = 'MTAxNzY0NjA1NzQ4ODQ3NjE2MA.GxYz12.abcdefghijklmnopqrstuvwxyz0123456789AB';
 const CLIENT_ID = '101764605748847616';
@@ -29,6 +31,7 @@ test('an empty environment means console mode with every default', () => {
   assert.match(config.databasePath, /db[/\\]bot\.sqlite$/);
   assert.match(config.modelPath, /\.nmf$/);
   assert.equal(config.discordApiUrl, undefined);
+  assert.equal(config.retrainComponents, undefined);
 });
 
 test('a full valid environment is read as given; empty values count as absent', () => {
@@ -36,7 +39,7 @@ test('a full valid environment is read as given; empty values count as absent', 
     DISCORD_TOKEN: TOKEN, DISCORD_CLIENT_ID: CLIENT_ID, DISCORD_GUILD_ID: '',
     DATABASE_PATH: '/tmp/x.sqlite', MODEL_PATH: '/tmp/m.nmf', LOG_LEVEL: 'debug',
     COMMAND_COOLDOWN_SECONDS: '0', DISCORD_API_URL: 'http://127.0.0.1:9999/api',
-    RETRAIN_CRON: '30 3 * * 1', RETRAIN_TIMEZONE: 'Europe/Paris',
+    RETRAIN_CRON: '30 3 * * 1', RETRAIN_TIMEZONE: 'Europe/Paris', RETRAIN_COMPONENTS: '64',
   });
   assert.equal(config.discordToken, TOKEN);
   assert.equal(config.discordClientId, CLIENT_ID);
@@ -48,6 +51,7 @@ test('a full valid environment is read as given; empty values count as absent', 
   assert.equal(config.discordApiUrl, 'http://127.0.0.1:9999/api');
   assert.equal(config.retrainCron, '30 3 * * 1');
   assert.equal(config.retrainTimezone, 'Europe/Paris');
+  assert.equal(config.retrainComponents, 64);
 });
 
 test('every malformed value is reported at once, by name', () => {
@@ -59,9 +63,11 @@ test('every malformed value is reported at once, by name', () => {
     DISCORD_API_URL: 'ftp://example.com',
     RETRAIN_CRON: 'every night',
     RETRAIN_TIMEZONE: 'Mars/Olympus_Mons',
+    RETRAIN_COMPONENTS: '0',
   });
   const named = ['DISCORD_TOKEN', 'DISCORD_CLIENT_ID', 'DISCORD_GUILD_ID', 'LOG_LEVEL',
-    'COMMAND_COOLDOWN_SECONDS', 'DISCORD_API_URL', 'RETRAIN_CRON', 'RETRAIN_TIMEZONE'];
+    'COMMAND_COOLDOWN_SECONDS', 'DISCORD_API_URL', 'RETRAIN_CRON', 'RETRAIN_TIMEZONE',
+    'RETRAIN_COMPONENTS'];
   assert.equal(problems.length, named.length, problems.join('\n'));
   for (const name of named) {
     assert.ok(problems.some((problem) => problem.startsWith(name)), `${name} missing`);
@@ -132,10 +138,19 @@ test('.env.example documents every variable and, copied as is, is a valid consol
   const values = parseDotenv(text);
   for (const name of ['DISCORD_TOKEN', 'DISCORD_CLIENT_ID', 'DISCORD_GUILD_ID', 'DATABASE_PATH',
     'MODEL_PATH', 'LOG_LEVEL', 'COMMAND_COOLDOWN_SECONDS', 'DISCORD_API_URL', 'RETRAIN_CRON',
-    'RETRAIN_TIMEZONE']) {
+    'RETRAIN_TIMEZONE', 'RETRAIN_COMPONENTS']) {
     assert.ok(name in values, `${name} undocumented`);
   }
   const config = parseConfig(values);
   assert.equal(config.discordToken, undefined);
   assert.equal(config.retrainCron, '0 4 * * *');
+});
+
+test('RETRAIN_COMPONENTS reaches every retrain the bot runs; unset, the served settings stand', () => {
+  const logger = pino({ level: 'silent' });
+  const set = retrainSettingsOf(parseConfig({ DATABASE_PATH: '/tmp/x.sqlite',
+    RETRAIN_COMPONENTS: '48' }), logger);
+  assert.equal(set.databasePath, '/tmp/x.sqlite');
+  assert.deepEqual(set.job, { parameters: { components: 48 } });
+  assert.equal(retrainSettingsOf(parseConfig({}), logger).job, undefined);
 });
