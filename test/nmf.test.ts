@@ -5,7 +5,8 @@ import type { SparseMatrix } from '../src/model/sparse.ts';
 import { factorize, objective } from '../src/model/nmf.ts';
 import type { NmfOptions, NmfProgress } from '../src/model/nmf.ts';
 import { transposeCsr } from '../src/model/sparse.ts';
-import { sweepRows, sweepScratch, symmetrize } from '../src/model/nmfWorker.ts';
+import { sweepRows, sweepScratch } from '../src/model/nmfWorker.ts';
+import { symmetrize } from '../src/model/embedding.ts';
 
 /** A seeded uniform generator for fixtures (independent of the trainer's own). */
 function random(seed: number): () => number {

@@ -78,3 +78,10 @@ export function gram(factors: Float32Array, rows: number, k: number): Float64Arr
   }
   return result;
 }
+
+/** Mirrors the upper triangle of a k x k matrix into its lower triangle, in place. */
+export function symmetrize(matrix: Float64Array, k: number): void {
+  for (let t = 0; t < k; t++) {
+    for (let s = t + 1; s < k; s++) matrix[s * k + t] = matrix[t * k + s];
+  }
+}

@@ -36,11 +36,10 @@
  * the tests' reference. On the Last.fm data (6,958 x 1,885, k = 256, 25 iterations) training
  * takes about 5.4 s on two threads and 10.3 s on one; the plain-JS loop took 38 s at k = 192.
  */
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { SparseMatrix } from './sparse.ts';
 import { nonzeros, transposeCsr } from './sparse.ts';
-import { gram } from './embedding.ts';
+import { gram, symmetrize } from './embedding.ts';
 import { seededRandom } from './random.ts';
 import type { NmfProgress } from './nmf.ts';
 import type {
@@ -52,6 +51,9 @@ import type {
 } from './implicitWorker.ts';
 import { IMPLICIT_WORKER_ROLE, ImplicitThread, cellPredictions } from './implicitWorker.ts';
 import { SharedArena, implicitScratchLength } from './wasm/kernels.ts';
+import {
+  WorkerPool, balancedSplit, chooseThreads, csrIn, maxRowLength, triangleSplit,
+} from './threads.ts';
 
 export interface ImplicitNmfOptions {
   components: number;
@@ -93,8 +95,6 @@ const ROW_CHUNKS = 64;
 /** The upper triangle of a Gram matrix is cut into this many parts by its rows. */
 const GRAM_PARTS = 16;
 
-/** Below this many multiply-adds per iteration a second thread costs more than it saves. */
-const THREADED_WORK = 4_000_000;
 
 /**
  * Factorizes `matrix` (artists x users, non-negative weights) under the objective above.
@@ -113,7 +113,7 @@ export async function factorizeImplicit(
   const { rows, columns } = matrix;
   const byUser = transposeCsr(matrix);
   const cells = nonzeros(matrix);
-  const threads = chooseThreads(matrix, options);
+  const threads = chooseThreads(matrix, options.components, options.threads);
   const maxEntries = Math.max(maxRowLength(matrix), maxRowLength(byUser));
 
   // Both orientations of X, the factors, the Grams and the cell predictions in one shared
@@ -400,14 +400,6 @@ export class RowSolver {
   }
 }
 
-function chooseThreads(matrix: SparseMatrix, options: ImplicitNmfOptions): number {
-  if (options.threads !== undefined) return Math.min(options.threads, matrix.rows, matrix.columns);
-  const k = options.components;
-  const work = nonzeros(matrix) * k + (matrix.rows + matrix.columns) * k * k;
-  if (work < THREADED_WORK) return 1;
-  return Math.max(1, Math.min(2, availableParallelism()));
-}
-
 function side(
   matrix: SparseMatrix,
   factors: Float32Array,
@@ -418,61 +410,6 @@ function side(
 ): ImplicitSide {
   const { rowPointers, columnIndices, values } = matrix;
   return { rowPointers, columnIndices, values, factors, other, otherGram, gram: gramOut, l2 };
-}
-
-/** A copy of a CSR matrix in the arena. */
-function csrIn(arena: SharedArena, matrix: SparseMatrix): SparseMatrix {
-  return {
-    rows: matrix.rows,
-    columns: matrix.columns,
-    rowPointers: arena.copy(matrix.rowPointers),
-    columnIndices: arena.copy(matrix.columnIndices),
-    values: arena.copy(matrix.values),
-  };
-}
-
-/**
- * Splits rows into at most `chunks` contiguous chunks of about equal estimated cost (entries k +
- * k^2 per row). Returns the chunk boundaries, first 0 and last `rows`.
- */
-function balancedSplit(matrix: SparseMatrix, k: number, chunks: number): Int32Array {
-  const parts = Math.max(1, Math.min(chunks, matrix.rows));
-  const bounds = new Int32Array(parts + 1);
-  bounds[parts] = matrix.rows;
-  const cost = (row: number) => matrix.rowPointers[row] * k + row * k * k;
-  const total = cost(matrix.rows);
-  let row = 0;
-  for (let part = 1; part < parts; part++) {
-    const target = (total * part) / parts;
-    while (row < matrix.rows && cost(row) < target) row++;
-    bounds[part] = row;
-  }
-  return bounds;
-}
-
-/**
- * Splits the rows 0..k of a k x k upper triangle into at most `parts` contiguous parts holding
- * about equally many entries (row t holds k - t).
- */
-function triangleSplit(k: number, parts: number): Int32Array {
-  const count = Math.max(1, Math.min(parts, k));
-  const bounds = new Int32Array(count + 1);
-  bounds[count] = k;
-  const before = (t: number) => t * k - (t * (t - 1)) / 2;
-  const total = before(k);
-  let t = 0;
-  for (let part = 1; part < count; part++) {
-    while (t < k && before(t) < (total * part) / count) t++;
-    bounds[part] = t;
-  }
-  return bounds;
-}
-
-/** Mirrors the upper triangle of a k x k matrix into its lower triangle, in place. */
-function symmetrize(matrix: Float64Array, k: number): void {
-  for (let t = 0; t < k; t++) {
-    for (let s = t + 1; s < k; s++) matrix[s * k + t] = matrix[t * k + s];
-  }
 }
 
 /**
@@ -500,10 +437,9 @@ class ImplicitTeam {
       // A worker that cannot start (no tsx loader, say) only costs speed: go on with one thread.
       let team: ImplicitTeam | null = null;
       try {
-        team = new ImplicitTeam(work, await borrowWorkers(threads - 1));
-        await Promise.all(
-          team.workers.map((worker, i) => request(worker, { type: 'setup', ...work, thread: i + 1 })),
-        );
+        team = new ImplicitTeam(work, pool.borrow(threads - 1));
+        await Promise.all(team.workers.map((worker, i) =>
+          pool.request(worker, { type: 'setup', ...work, thread: i + 1 })));
         return team;
       } catch {
         team?.discard();
@@ -515,7 +451,8 @@ class ImplicitTeam {
   /** Runs one step on side `sideIndex` over all threads. */
   async run(task: ImplicitTask, sideIndex: 0 | 1): Promise<void> {
     Atomics.store(this.work.counter, 0, 0);
-    const pending = this.workers.map((worker) => request(worker, { type: task, side: sideIndex }));
+    const pending = this.workers.map((worker) =>
+      pool.request(worker, { type: task, side: sideIndex }));
     this.thread.run(task, sideIndex);
     await Promise.all(pending);
   }
@@ -528,7 +465,7 @@ class ImplicitTeam {
 
   /** Returns the workers to the idle pool (no-op after `discard`). */
   release(): void {
-    returnWorkers(this.workers.splice(0));
+    pool.giveBack(this.workers.splice(0));
   }
 
   /** Stops the workers after a failure, so a broken one is never reused. */
@@ -537,81 +474,9 @@ class ImplicitTeam {
   }
 }
 
-// Workers are kept between factorizations (starting one under tsx takes ~0.3 s) and unref'd
-// while idle so they never keep the process alive.
-const idleWorkers: Worker[] = [];
-
-async function borrowWorkers(count: number): Promise<Worker[]> {
-  const borrowed = idleWorkers.splice(0, count);
-  while (borrowed.length < count) borrowed.push(startWorker());
-  for (const worker of borrowed) worker.ref();
-  return borrowed;
-}
-
-function returnWorkers(workers: Worker[]): void {
-  for (const worker of workers) {
-    worker.unref();
-    idleWorkers.push(worker);
-  }
-}
-
-/**
- * Starts a worker running implicitWorker.ts. Workers do not inherit tsx's loader hooks, so the
- * worker registers tsx itself before importing the TypeScript file.
- */
-function startWorker(): Worker {
-  const target = new URL('./implicitWorker.ts', import.meta.url).href;
-  const loader = import.meta.resolve('tsx/esm/api');
-  const bootstrap =
-    `import { register } from ${JSON.stringify(loader)}; register(); ` +
-    `await import(${JSON.stringify(target)});`;
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), {
-    workerData: { role: IMPLICIT_WORKER_ROLE },
-  });
-  const forget = () => {
-    const index = idleWorkers.indexOf(worker);
-    if (index >= 0) idleWorkers.splice(index, 1);
-  };
-  worker.on('error', forget);
-  worker.on('exit', forget);
-  return worker;
-}
-
-/** Posts one message and resolves with the worker's reply. */
-function request(worker: Worker, message: ImplicitSetup | ImplicitStep): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const settle = () => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    const onMessage = (reply: { type: string; message?: string }) => {
-      settle();
-      if (reply.type === 'failed') reject(new Error(`implicit NMF worker failed: ${reply.message}`));
-      else resolve(reply);
-    };
-    const onError = (error: Error) => {
-      settle();
-      reject(error);
-    };
-    const onExit = (code: number) => {
-      settle();
-      reject(new Error(`implicit NMF worker exited with code ${code}`));
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-    worker.postMessage(message);
-  });
-}
-
-function maxRowLength(matrix: SparseMatrix): number {
-  let longest = 0;
-  for (let r = 0; r < matrix.rows; r++) {
-    longest = Math.max(longest, matrix.rowPointers[r + 1] - matrix.rowPointers[r]);
-  }
-  return longest;
-}
+/** The worker threads of this trainer, kept between factorizations. */
+const pool = new WorkerPool<ImplicitSetup | ImplicitStep>(
+  new URL('./implicitWorker.ts', import.meta.url), IMPLICIT_WORKER_ROLE, 'implicit NMF worker');
 
 function validate(matrix: SparseMatrix, options: ImplicitNmfOptions): void {
   const { components, maxIterations, tolerance, alpha, l2Artist, l2User } = options;

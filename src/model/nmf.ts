@@ -25,8 +25,7 @@
  * touches lives in one shared WebAssembly memory, where the SIMD kernel (src/model/wasm/hals.wat)
  * and every thread work on the one copy.
  */
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { SparseMatrix } from './sparse.ts';
 import { nonzeros, transposeCsr } from './sparse.ts';
 import { gram } from './embedding.ts';
@@ -39,6 +38,8 @@ import type {
 } from './nmfWorker.ts';
 import { WORKER_ROLE, halfIteration, reportFailure } from './nmfWorker.ts';
 import { HalsKernel, SharedArena, halsScratchLength } from './wasm/kernels.ts';
+import { mulberry32 } from './random.ts';
+import { WorkerPool, balancedSplit, chooseThreads, csrIn, triangleSplit } from './threads.ts';
 
 /** Reported after every iteration. */
 export interface NmfProgress {
@@ -129,8 +130,6 @@ const GRAM_PARTS = 8;
 /** NmfOptions.innerStop when not given. */
 const DEFAULT_INNER_STOP = 0.2;
 
-/** Below this many multiply-adds per iteration a second thread costs more than it saves. */
-const THREADED_WORK = 4_000_000;
 
 /**
  * Factorizes `matrix` (artists x users, non-negative) into W (artists x k) and H^T (users x k).
@@ -144,7 +143,7 @@ export async function factorize(matrix: SparseMatrix, options: NmfOptions): Prom
   validate(matrix, options);
   const k = options.components;
   const { rows, columns } = matrix;
-  const threads = chooseThreads(matrix, options);
+  const threads = chooseThreads(matrix, options.components, options.threads);
 
   // Both orientations of X, the factors, the Grams, the chunk results and each thread's scratch,
   // in one shared WebAssembly memory.
@@ -388,14 +387,6 @@ function validate(matrix: SparseMatrix, options: NmfOptions): void {
   }
 }
 
-function chooseThreads(matrix: SparseMatrix, options: NmfOptions): number {
-  if (options.threads !== undefined) return Math.min(options.threads, matrix.rows, matrix.columns);
-  const k = options.components;
-  const work = nonzeros(matrix) * k + (matrix.rows + matrix.columns) * k * k;
-  if (work < THREADED_WORK) return 1;
-  return Math.max(1, Math.min(2, availableParallelism()));
-}
-
 /**
  * Seeded start, scaled like scikit-learn's 'random' init: sqrt(mean(X) / k) * U[0, 1), or a copy
  * of the warm-start factors.
@@ -418,18 +409,6 @@ function initialize(
   for (let i = 0; i < userFactors.length; i++) userFactors[i] = scale * random();
 }
 
-/** mulberry32: a 32-bit seeded generator of uniforms in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function side(
   matrix: SparseMatrix,
   factors: Float32Array,
@@ -440,43 +419,6 @@ function side(
 ): SweepSide {
   const { rowPointers, columnIndices, values } = matrix;
   return { rowPointers, columnIndices, values, factors, other, otherGram, l1, l2 };
-}
-
-/**
- * Splits rows into at most `parts` contiguous chunks of about equal estimated cost (nnz k + k^2
- * per row). Returns the chunk boundaries, first 0 and last `rows`.
- */
-function balancedSplit(matrix: SparseMatrix, k: number, chunks: number): Int32Array {
-  const parts = Math.max(1, Math.min(chunks, matrix.rows));
-  const bounds = new Int32Array(parts + 1);
-  bounds[parts] = matrix.rows;
-  const cost = (row: number) => matrix.rowPointers[row] * k + row * k * k;
-  const total = cost(matrix.rows);
-  let row = 0;
-  for (let part = 1; part < parts; part++) {
-    const target = (total * part) / parts;
-    while (row < matrix.rows && cost(row) < target) row++;
-    bounds[part] = row;
-  }
-  return bounds;
-}
-
-/**
- * Splits the rows of a k x k upper triangle (row i holds k - i entries) into at most `parts`
- * contiguous ranges of about equal size. Returns the boundaries, first 0 and last k.
- */
-function triangleSplit(k: number, parts: number): Int32Array {
-  const count = Math.max(1, Math.min(parts, k));
-  const bounds = new Int32Array(count + 1);
-  bounds[count] = k;
-  const before = (row: number) => row * k - (row * (row - 1)) / 2;
-  let row = 0;
-  for (let part = 1; part < count; part++) {
-    const target = (before(k) * part) / count;
-    while (row < k && before(row) < target) row++;
-    bounds[part] = row;
-  }
-  return bounds;
 }
 
 /**
@@ -506,10 +448,10 @@ class SweepTeam {
       // A worker that cannot start (no tsx loader, say) only costs speed: go on with one thread.
       let team: SweepTeam | null = null;
       try {
-        team = new SweepTeam(work, await borrowWorkers(threads - 1));
+        team = new SweepTeam(work, pool.borrow(threads - 1));
         await Promise.all(
           team.workers.map((worker, i) =>
-            request(worker, { type: 'setup', ...work, thread: i + 1 }),
+            pool.request(worker, { type: 'setup', ...work, thread: i + 1 }),
           ),
         );
         return team;
@@ -531,7 +473,7 @@ class SweepTeam {
     for (const shared of [counter, productCounter, gramCounter]) Atomics.store(shared, 0, 0);
     for (let step = 0; step < finished.length; step++) Atomics.store(finished, step, 0);
     const pending = this.workers.map((worker) =>
-      request(worker, { type: 'sweep', side: sideIndex }),
+      pool.request(worker, { type: 'sweep', side: sideIndex }),
     );
     try {
       halfIteration(this.work, sideIndex, this.kernel, 0);
@@ -555,7 +497,7 @@ class SweepTeam {
 
   /** Returns the workers to the idle pool (no-op after `discard`). */
   release(): void {
-    returnWorkers(this.workers.splice(0));
+    pool.giveBack(this.workers.splice(0));
   }
 
   /** Stops the workers after a failure, so a broken one is never reused. */
@@ -564,73 +506,9 @@ class SweepTeam {
   }
 }
 
-// Workers are kept between factorizations (starting one under tsx takes ~0.3 s) and unref'd
-// while idle so they never keep the process alive.
-const idleWorkers: Worker[] = [];
-
-async function borrowWorkers(count: number): Promise<Worker[]> {
-  const borrowed = idleWorkers.splice(0, count);
-  while (borrowed.length < count) borrowed.push(await startWorker());
-  for (const worker of borrowed) worker.ref();
-  return borrowed;
-}
-
-function returnWorkers(workers: Worker[]): void {
-  for (const worker of workers) {
-    worker.unref();
-    idleWorkers.push(worker);
-  }
-}
-
-/**
- * Starts a worker running nmfWorker.ts. Workers do not inherit tsx's loader hooks, so the worker
- * registers tsx itself before importing the TypeScript file.
- */
-async function startWorker(): Promise<Worker> {
-  const target = new URL('./nmfWorker.ts', import.meta.url).href;
-  const loader = import.meta.resolve('tsx/esm/api');
-  const bootstrap =
-    `import { register } from ${JSON.stringify(loader)}; register(); ` +
-    `await import(${JSON.stringify(target)});`;
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), {
-    workerData: { role: WORKER_ROLE },
-  });
-  const forget = () => {
-    const index = idleWorkers.indexOf(worker);
-    if (index >= 0) idleWorkers.splice(index, 1);
-  };
-  worker.on('error', forget);
-  worker.on('exit', forget);
-  return worker;
-}
-
-/** Posts one message and resolves with the worker's reply. */
-function request(worker: Worker, message: WorkerSetup | WorkerSweep): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const settle = () => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    const onMessage = (reply: { type: string; message?: string }) => {
-      settle();
-      if (reply.type === 'failed') reject(new Error(`NMF worker failed: ${reply.message}`));
-      else resolve(reply);
-    };
-    const onError = (error: Error) => {
-      settle();
-      reject(error);
-    };
-    const onExit = (code: number) => {
-      settle();
-      reject(new Error(`NMF worker exited with code ${code}`));
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-    worker.postMessage(message);
-  });
-}
+/** The worker threads of this trainer, kept between factorizations. */
+const pool = new WorkerPool<WorkerSetup | WorkerSweep>(
+  new URL('./nmfWorker.ts', import.meta.url), WORKER_ROLE, 'NMF worker');
 
 /** Parts to cut a side's products into, when the other factor has `otherRows` rows of k. */
 function productParts(otherRows: number, k: number): number {
@@ -640,17 +518,6 @@ function productParts(otherRows: number, k: number): number {
 /** Rows of a float32 factor with k columns that fill PRODUCT_BLOCK_BYTES (at least 1). */
 function blockRows(k: number): number {
   return Math.max(1, Math.floor(PRODUCT_BLOCK_BYTES / (k * 4)));
-}
-
-/** A copy of a CSR matrix in the arena. */
-function csrIn(arena: SharedArena, matrix: SparseMatrix): SparseMatrix {
-  return {
-    rows: matrix.rows,
-    columns: matrix.columns,
-    rowPointers: arena.copy(matrix.rowPointers),
-    columnIndices: arena.copy(matrix.columnIndices),
-    values: arena.copy(matrix.values),
-  };
 }
 
 function traceOfProduct(a: Float64Array, b: Float64Array, k: number): number {

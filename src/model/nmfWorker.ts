@@ -308,13 +308,6 @@ function addOuterProduct(
   }
 }
 
-/** Mirrors the upper triangle of a k x k matrix into its lower triangle, in place. */
-export function symmetrize(matrix: Float64Array, k: number): void {
-  for (let t = 0; t < k; t++) {
-    for (let s = t + 1; s < k; s++) matrix[s * k + t] = matrix[t * k + s];
-  }
-}
-
 /**
  * The rows of both sides cut into chunks that threads take in turn from a shared counter, so a
  * thread that finishes early takes more. Each chunk writes its own Gram and totals, summed in

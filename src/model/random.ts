@@ -5,10 +5,19 @@
 
 /** Returns a function giving uniform floats in [0, 1), fully determined by `seed`. O(1) a call. */
 export function seededRandom(seed: number): () => number {
-  let state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+  return mulberry32(Math.trunc(seed) ^ 0x9e3779b9);
+}
+
+/**
+ * mulberry32 itself, its state started at `state` as given (seededRandom mixes the seed first):
+ * for sequences that were fixed before seededRandom existed (the Frobenius trainer's start, test
+ * fixtures). O(1) a call.
+ */
+export function mulberry32(state: number): () => number {
+  let current = state >>> 0;
   return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
+    current = (current + 0x6d2b79f5) >>> 0;
+    let mixed = current;
     mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
     mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
     return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;

@@ -41,8 +41,9 @@ export const NEIGHBOUR_LIST_ARTISTS = 10_000;
  * Recommender.recommend (fold-in on the training objective, blended with neighbours,
  * IMPLICIT_NEIGHBOUR_BLEND), mean of seeds 1 and 2: 0.205 / 0.247; k = 192 0.203 / 0.245 (seeds
  * 1 / 2 0.205 / 0.247 and 0.201 / 0.244), k = 128 0.204 / 0.245 and 0.201 / 0.243 in a quarter
- * of the training time. k = 256 is served for its margin over tuned ALS (below). The Frobenius model below: 0.188 / 0.228; tuned
- * implicit ALS without the sign constraint (Python, mean of the seeds): 0.202 / 0.245.
+ * of the training time. k = 256 is served for its margin over tuned ALS (below). The Frobenius
+ * model below: 0.188 / 0.228; tuned implicit ALS without the sign constraint (Python, mean of
+ * the seeds): 0.202 / 0.245.
  * Grid, user factors scored directly (no blend), 15 iterations: k = 64 with bm25 weights,
  * confidence 0.01 / 0.02, L2 30: 0.192 / 0.233, 0.192 / 0.229; k = 64, log1p, confidence
  * 0.5 / 1 / 3 (L2 15 / 30 / 30): 0.191 / 0.229, 0.195 / 0.236, 0.185 / 0.213; k = 128, log1p,

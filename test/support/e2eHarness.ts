@@ -16,6 +16,7 @@ import type { Config } from '../../src/config.ts';
 import { deployCommands } from '../../src/deployCommands.ts';
 import type { RetrainControl } from '../../src/interactions/retrainControl.ts';
 import { Recommender } from '../../src/model/recommender.ts';
+import { mulberry32 } from '../../src/model/random.ts';
 import { openStorage } from '../../src/storage/storage.ts';
 import type { Storage } from '../../src/storage/storage.ts';
 import { FakeDiscord } from './fakeDiscord.ts';
@@ -163,15 +164,9 @@ export function requestRows(
 /** A uniform float in [0, 1) from a seeded generator. */
 export type RandomSource = () => number;
 
-/** mulberry32: a small seeded generator, the same sequence for the same seed everywhere. */
+/** mulberry32 from `seed` as given: the same sequence for the same seed everywhere. */
 export function seededRandom(seed: number): RandomSource {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(state ^ (state >>> 15), state | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 const FRAGMENTS = [

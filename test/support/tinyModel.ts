@@ -21,6 +21,7 @@
  */
 import type { ModelArtist, ModelData, ModelMeta } from '../../src/model/types.ts';
 import { lookupKey } from '../../src/model/lookupKey.ts';
+import { mulberry32 } from '../../src/model/random.ts';
 
 /** Genre clusters in component order; names with listener counts, most listened first. */
 export const TINY_CLUSTERS: { genre: string; tag: string; artists: [string, number][] }[] = [
@@ -165,14 +166,3 @@ export function tinyModel(): ModelData {
   return { meta, artists, components: k, artistFactors, artistGram, similarityEmbedding };
 }
 
-/** Small seeded uniform [0, 1) generator, so the fixture is identical on every machine. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
