@@ -28,7 +28,7 @@ import { applyWeighting } from '../src/model/weighting.ts';
 import { factorize } from '../src/model/nmf.ts';
 import { factorizeImplicit } from '../src/model/implicitNmf.ts';
 import { readHetrec } from '../src/import/hetrec.ts';
-import { DEFAULT_PARAMETERS, filterListening } from '../src/model/train.ts';
+import { DEFAULT_PARAMETERS, filterListening, implicitOptionsOf } from '../src/model/train.ts';
 import { seededRandom } from '../src/model/random.ts';
 import type { NmfPenalties } from '../src/model/nmf.ts';
 import type { Weighting } from '../src/model/types.ts';
@@ -210,16 +210,7 @@ export async function benchServedTraining(
       [];
     for (let repeat = 0; repeat < repeats; repeat++) {
       const cpuBefore = cpuSeconds();
-      const result = await factorizeImplicit(matrix, {
-        components: parameters.components,
-        maxIterations: parameters.maxIterations,
-        tolerance: parameters.tolerance,
-        seed: parameters.seed,
-        alpha: parameters.confidence ?? 0,
-        l2Artist: parameters.l2Artist,
-        l2User: parameters.l2User,
-        threads,
-      });
+      const result = await factorizeImplicit(matrix, implicitOptionsOf(parameters, { threads }));
       runs.push({
         seconds: result.seconds,
         cpuSeconds: cpuSeconds() - cpuBefore,

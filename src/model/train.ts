@@ -21,6 +21,7 @@ import type {
 import { applyWeighting, WEIGHTINGS } from './weighting.ts';
 import { factorize } from './nmf.ts';
 import { factorizeImplicit } from './implicitNmf.ts';
+import type { ImplicitNmfOptions } from './implicitNmf.ts';
 import type { NmfProgress } from './nmf.ts';
 import { gram, similarityEmbedding } from './embedding.ts';
 import { MODEL_FORMAT_VERSION } from './modelFile.ts';
@@ -158,17 +159,7 @@ export async function trainModel(
   const started = performance.now();
   const result =
     (parameters.solver ?? 'frobenius') === 'implicit'
-      ? await factorizeImplicit(weighted, {
-          components: k,
-          maxIterations: parameters.maxIterations,
-          tolerance: parameters.tolerance,
-          seed: parameters.seed,
-          alpha: parameters.confidence ?? 0,
-          l2Artist: parameters.l2Artist,
-          l2User: parameters.l2User,
-          threads: options.threads,
-          onIteration: options.onIteration,
-        })
+      ? await factorizeImplicit(weighted, implicitOptionsOf(parameters, options))
       : await factorize(weighted, {
           components: k,
           maxIterations: parameters.maxIterations,
@@ -216,6 +207,24 @@ export async function trainModel(
   const listArtists = options.neighbourListArtists ?? NEIGHBOUR_LIST_ARTISTS;
   if (listArtists > 0) model.neighbourLists = new Recommender(model).neighbourLists(listArtists);
   return model;
+}
+
+/** The implicit solver's options for `parameters` (its confidence as alpha). */
+export function implicitOptionsOf(
+  parameters: TrainingParameters,
+  options: Pick<TrainOptions, 'threads' | 'onIteration'> = {},
+): ImplicitNmfOptions {
+  return {
+    components: parameters.components,
+    maxIterations: parameters.maxIterations,
+    tolerance: parameters.tolerance,
+    seed: parameters.seed,
+    alpha: parameters.confidence ?? 0,
+    l2Artist: parameters.l2Artist,
+    l2User: parameters.l2User,
+    threads: options.threads,
+    onIteration: options.onIteration,
+  };
 }
 
 /**
